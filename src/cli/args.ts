@@ -28,7 +28,7 @@ export function readTextArgument(path: string, flag: string): string {
 
 export function parseIntegerFlag(value: string | undefined, flag: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} ${value}: expected a whole number of milliseconds`);
+  if (!/^\d+$/.test(value)) throw new UsageError(`${flag} ${value}: expected a whole number`);
   const number = Number(value);
   if (number < min || number > max) throw new UsageError(`${flag} ${value}: expected ${min}..${max}`);
   return number;
