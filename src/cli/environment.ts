@@ -10,7 +10,7 @@ import { systemLookup } from '../network/resolve.ts';
 import type { SendEnvironment } from '../pipeline/send.ts';
 import { StateStore } from '../state/store.ts';
 import { deliverHttp } from '../transports/http.ts';
-import { deliverSmtp } from '../transports/smtp.ts';
+import { checkSmtpConfig, deliverSmtp } from '../transports/smtp.ts';
 import type { Transport } from '../transports/types.ts';
 
 export interface EnvironmentOptions {
@@ -35,6 +35,7 @@ export function buildEnvironment(options: EnvironmentOptions): SendEnvironment {
     auditPath: auditPath(policy, store.dir),
     deps: { lookup: systemLookup, overrides: options.resolve ?? new Map(), now: () => new Date() },
     transports: { http: deliverHttp, smtp: deliverSmtp, ...options.transports },
+    preflight: { smtp: checkSmtpConfig },
     triggeredBy: process.env.CLAUDECODE ? 'claude-code' : 'cli',
     sessionId: process.env.CLAUDE_SESSION_ID ?? null,
     approveCommand: approveCommandFor(process.argv[1]),

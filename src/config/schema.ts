@@ -99,11 +99,18 @@ export const policySchema = z
         retention_days: z.number().int().positive().default(90),
       })
       .prefault({}),
+    /** Every protocol's delivery: per-attempt timeout and the bounded retry schedule. */
+    delivery: z
+      .strictObject({
+        timeout_ms: z.number().int().positive().max(600_000).default(10_000),
+        max_attempts: z.number().int().min(1).max(10).default(3),
+        base_delay_ms: z.number().int().min(0).max(60_000).default(500),
+        max_delay_ms: z.number().int().min(0).max(300_000).default(10_000),
+      })
+      .prefault({}),
     http: z
       .strictObject({
         max_redirects: z.number().int().min(0).max(10).default(3),
-        timeout_ms: z.number().int().positive().max(600_000).default(10_000),
-        max_attempts: z.number().int().min(1).max(10).default(3),
       })
       .prefault({}),
     xmpp: z

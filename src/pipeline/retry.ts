@@ -3,7 +3,7 @@
  * Retry-After when the server asks for a wait we are willing to make. Never an unbounded loop.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { DeliveryError } from '../errors.ts';
+import { DeliveryError, EXIT, isSendgateError } from '../errors.ts';
 
 export interface RetrySettings {
   maxAttempts: number;
@@ -32,6 +32,8 @@ export async function withRetries<T>(
     try {
       return { value: await attemptOnce(attempt), attempts: attempt };
     } catch (error) {
+      // A configuration problem is not a delivery failure: it surfaces as itself (exit 78).
+      if (isSendgateError(error) && error.exitCode === EXIT.config) throw error;
       lastError = error instanceof DeliveryError ? error : new DeliveryError('DELIVERY_FAILED', (error as Error)?.message ?? String(error), { retryable: false }, { cause: error });
       if (!lastError.retryable || attempt === settings.maxAttempts) return { error: lastError, attempts: attempt };
       let delay = backoffDelay(attempt, settings);

@@ -55,6 +55,8 @@ export interface SendEnvironment {
   auditPath: string;
   deps: GuardDeps;
   transports: Partial<Record<Protocol, Transport<any>>>;
+  /** Configuration checks a transport needs before anything is consumed (throw ConfigError: exit 78). */
+  preflight?: Partial<Record<Protocol, (policy: Policy, env: NodeJS.ProcessEnv) => void>>;
   /** Protocol-specific stateful guards run after the stateless ones (e.g. XMPP contact rules). */
   extraGuards?: readonly Guard[];
   triggeredBy: string;
@@ -109,6 +111,9 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     output.evidence_anchors.push(`digest:${digest}`);
     return finish(output, environment, { ...audit, action: 'decision', result: 'draft' });
   }
+
+  // A transport's configuration (credentials, sender, CA file) is checked before any state changes.
+  environment.preflight?.[input.protocol]?.(policy, environment.env);
 
   // 4. dry run
   if (input.dryRun) {
@@ -248,16 +253,16 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
   const transport = environment.transports[input.protocol];
   if (!transport) throw new Error(`no transport for ${input.protocol}`);
   const retrySettings = {
-    maxAttempts: input.retryPolicy?.max_attempts ?? policy.http.max_attempts,
-    baseDelayMs: input.retryPolicy?.base_delay_ms ?? 500,
-    maxDelayMs: input.retryPolicy?.max_delay_ms ?? 10_000,
+    maxAttempts: input.retryPolicy?.max_attempts ?? policy.delivery.max_attempts,
+    baseDelayMs: input.retryPolicy?.base_delay_ms ?? policy.delivery.base_delay_ms,
+    maxDelayMs: input.retryPolicy?.max_delay_ms ?? policy.delivery.max_delay_ms,
   };
   const endpoint = context.endpoint!;
   const outcome = await withRetries<DeliveryConfirmation>(
     retrySettings,
     () => transport({
       target: target!, endpoint, message, policy, env: environment.env,
-      timeoutMs: input.timeoutMs ?? policy.http.timeout_ms,
+      timeoutMs: input.timeoutMs ?? policy.delivery.timeout_ms,
       idempotencyKey: record.idempotency_key,
       recheck: (destination) => recheckHop(destination, input, policy, environment.deps, message),
     }),
@@ -290,7 +295,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     output.sent = true;
     output.delivery.status = confirmation.status;
     output.delivery.response_code = confirmation.responseCode;
-    output.delivery.confirmation = preview(confirmation.confirmation, 300);
+    output.delivery.confirmation = truncate(confirmation.confirmation, 300);
     output.delivery.delivered_at = finishedAt;
     output.evidence_anchors.push(...confirmation.evidence);
     output.next_actions.push(confirmation.status === 'queued' ? 'Accepted for later processing by the receiver; nothing more to do.' : 'Delivered; nothing more to do.');
@@ -298,7 +303,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     const error = outcome.error!;
     output.delivery.status = 'failed';
     output.delivery.response_code = error.responseCode ?? null;
-    output.delivery.error = `${error.code}: ${preview(error.message, 300)}`;
+    output.delivery.error = `${error.code}: ${truncate(error.message, 300)}`;
     output.confidence = 'high';
     output.next_actions.push(
       error.retryable
@@ -310,6 +315,11 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     ...audit, action: 'delivery', checkpoint_ref: record.id, approval_id: record.approval_id,
     result: output.delivery.status, detail: { retry_count: output.delivery.retry_count, response_code: output.delivery.response_code, error: output.delivery.error },
   });
+}
+
+function truncate(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 }
 
 function effectivePolicy(policy: Policy, call: CallConstraints): Policy {
