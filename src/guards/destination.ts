@@ -52,8 +52,12 @@ export function checksFor(target: Target, message: Message, policy: Policy): Che
     case 'http':
       return [{ kind: 'url', url: target.url! }];
     case 'smtp': {
+      const recipients = mailRecipients(target, message).map((address) => ({ kind: 'mailto' as const, address }));
+      // An smtp:// destination names its server; e-mail addresses go through the policy's own smtp.server,
+      // which the operator chose (a host allowlist for webhooks must not block it).
+      if (target.kind !== 'url') return recipients;
       const endpoint = endpointFor(target, policy);
-      return [{ kind: 'server', host: endpoint.host, port: endpoint.port }, ...mailRecipients(target, message).map((address) => ({ kind: 'mailto' as const, address }))];
+      return [{ kind: 'server', host: endpoint.host, port: endpoint.port }, ...recipients];
     }
     case 'xmpp':
       return [{ kind: 'xmpp', address: target.jid!.bare }];

@@ -10,6 +10,9 @@ import { endpointFor } from '../target/endpoint.ts';
 import type { Policy } from '../config/schema.ts';
 import type { Constraint } from '../contract.ts';
 import type { HostKind } from '../target/host.ts';
+import type { Message } from '../message/types.ts';
+import type { Target } from '../target/parse.ts';
+import { mailRecipients } from './destination.ts';
 import { block, pass, type Guard, type GuardDeps } from './types.ts';
 
 export interface AddressVerdict {
@@ -63,12 +66,32 @@ export async function checkHost(host: string, hostKind: HostKind, policy: Policy
   return { ok: true, addresses, constraint: pass('network', 'NETWORK_PUBLIC', `${host} -> ${addresses.join(', ')}: public`) };
 }
 
+function internalRecipientDomain(target: Target, message: Message): Constraint | null {
+  const domains =
+    target.protocol === 'xmpp' ? [target.jid!.domain] : target.protocol === 'smtp' ? mailRecipients(target, message).map((address) => address.slice(address.lastIndexOf('@') + 1)) : [];
+  for (const domain of new Set(domains)) {
+    const reason = internalName(domain.toLowerCase().replace(/\.$/, ''));
+    if (reason) {
+      return block('network', 'NETWORK_INTERNAL', `the recipient domain ${domain} is a ${reason}: the server would deliver it inside its own network; only public recipients are reachable unless the operator opens the server's range in network.allow_private`, { range: 'internal-name', domain });
+    }
+  }
+  return null;
+}
+
 export const networkGuard: Guard = {
   name: 'network',
   async check(context) {
     const endpoint = endpointFor(context.target!, context.policy);
     const verdict = await checkHost(endpoint.host, endpoint.hostKind, context.policy, context.deps);
-    if (verdict.ok) context.endpoint = { host: endpoint.host, hostKind: endpoint.hostKind, port: endpoint.port, addresses: verdict.addresses };
+    if (!verdict.ok) return [verdict.constraint];
+    // Mail and XMPP servers relay onwards to the recipients' domains: a domain that is internal by name
+    // (localhost, *.local, *.internal, single labels, ...) would be reached from inside the server's
+    // network. Only an operator who runs an internal server on purpose (allow_private) sends there.
+    if (verdict.constraint.code !== 'NETWORK_PRIVATE_ALLOWED') {
+      const blocked = internalRecipientDomain(context.target!, context.request.message);
+      if (blocked) return [blocked];
+    }
+    context.endpoint = { host: endpoint.host, hostKind: endpoint.hostKind, port: endpoint.port, addresses: verdict.addresses };
     return [verdict.constraint];
   },
 };

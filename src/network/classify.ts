@@ -27,8 +27,8 @@ const IPV4_BLOCKS: readonly Block[] = [
   ['198.51.100.0/24', 'documentation'],
   ['203.0.113.0/24', 'documentation'],
   ['224.0.0.0/4', 'multicast'],
-  ['240.0.0.0/4', 'reserved'],
   ['255.255.255.255/32', 'broadcast'],
+  ['240.0.0.0/4', 'reserved'],
 ];
 
 /** Well-known cloud metadata endpoints get their own range name so a block explains itself. */
@@ -67,8 +67,13 @@ export function parseAddress(text: string): ipaddr.IPv4 | ipaddr.IPv6 | null {
   // Zone ids (fe80::1%eth0) name an interface: only ever link-local, never a public target.
   const zoneless = bare.includes('%') ? bare.slice(0, bare.indexOf('%')) : bare;
   if (ipaddr.IPv4.isValidFourPartDecimal(zoneless)) return ipaddr.IPv4.parse(zoneless);
-  if (ipaddr.IPv6.isValid(zoneless)) {
-    const v6 = ipaddr.IPv6.parse(zoneless);
+  // ipaddr.js reads "::a.b.c.d" as "::ffff:a.b.c.d"; spell a dotted IPv4 tail in hex so it parses as written.
+  const tail = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(zoneless);
+  const v6text = tail && ipaddr.IPv4.isValidFourPartDecimal(tail[2]!)
+    ? `${tail[1]}${ipaddr.IPv4.parse(tail[2]!).toByteArray().reduce((acc, byte, i) => acc + byte.toString(16).padStart(2, '0') + (i === 1 ? ':' : ''), '')}`
+    : zoneless;
+  if (ipaddr.IPv6.isValid(v6text)) {
+    const v6 = ipaddr.IPv6.parse(v6text);
     if (bare !== zoneless) v6.zoneId = bare.slice(zoneless.length + 1);
     return v6;
   }

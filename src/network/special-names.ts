@@ -4,7 +4,7 @@
  * when every address they resolve to lies in a range the operator opened (network.allow_private).
  */
 const METADATA_NAMES = new Set(['metadata', 'metadata.google.internal', 'metadata.goog', 'instance-data', 'instance-data.ec2.internal', 'metadata.azure.com', 'metadata.tencentyun.com', 'metadata.platformequinix.com']);
-const INTERNAL_SUFFIXES = ['.localhost', '.local', '.internal', '.intranet', '.lan', '.home', '.corp', '.private', '.home.arpa', '.localdomain', '.in-addr.arpa', '.ip6.arpa', '.test', '.invalid', '.example', '.onion', '.alt'];
+const INTERNAL_SUFFIXES = ['.localhost', '.local', '.internal', '.intranet', '.lan', '.home', '.corp', '.private', '.home.arpa', '.localdomain', '.in-addr.arpa', '.ip6.arpa', '.test', '.invalid', '.example', '.onion', '.alt', '.svc'];
 
 export function internalName(host: string): string | null {
   if (METADATA_NAMES.has(host)) return 'cloud-metadata name';

@@ -65,7 +65,7 @@ export function parseDestination(input: string, protocol: Protocol): ParseResult
   const schemeMatch = bareV6 ? null : /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(text);
   const scheme = schemeMatch?.[1]?.toLowerCase();
   // "host:port" also matches the scheme pattern; only treat it as a scheme when it is not a port.
-  const looksLikeHostPort = schemeMatch !== null && /^[^:/]+:\d+(\/.*)?$/.test(text);
+  const looksLikeHostPort = schemeMatch !== null && /^[^:/?#]+:\d+([/?#].*)?$/.test(text);
   if (scheme && !looksLikeHostPort) {
     if (!SCHEMES_BY_PROTOCOL[protocol].includes(scheme)) {
       if (!NETWORK_SCHEMES.has(scheme)) {
@@ -80,7 +80,8 @@ export function parseDestination(input: string, protocol: Protocol): ParseResult
 
   switch (protocol) {
     case 'http':
-      if (text.includes('@')) return fail('DESTINATION_INVALID', 'an HTTP destination must not contain "@" (credentials belong in the environment, not the URL)');
+      // Only the authority matters: "@" in a path or query ("/users/@me") is not userinfo.
+      if (/^[^/?#]*@/.test(text)) return fail('DESTINATION_INVALID', 'an HTTP destination must not contain "@" before the path (credentials belong in the environment, not the URL)');
       return parseServerUrl(raw, `https://${bracketBareV6(text)}`, protocol, 'https');
     case 'smtp':
       if (text.includes('@')) return parseEmailList(raw, text, 'mailto');
@@ -113,7 +114,9 @@ function parseServerUrl(raw: string, text: string, protocol: Protocol, scheme: s
   if (/:0*$/.test(url.host) || /:0+(?:\/|$)/.test(text.replace(/^[a-z]+:\/\//i, '').split('/')[0] ?? '')) {
     return fail('DESTINATION_INVALID', 'port 0 is not a valid port');
   }
-  const port = url.port ? Number(url.port) : DEFAULT_PORTS[scheme]!;
+  // smtp(s):// is parsed as http://, which drops an explicit ":80" as that scheme's default port.
+  const explicitPort = /:(\d+)$/.exec(text.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '').split(/[/?#]/)[0] ?? '')?.[1];
+  const port = url.port ? Number(url.port) : explicitPort !== undefined ? Number(explicitPort) : DEFAULT_PORTS[scheme]!;
   let display: string;
   let finalUrl: URL | null = null;
   const hostForUrl = normalized.kind === 'ipv6' ? `[${normalized.host}]` : normalized.host;
@@ -133,7 +136,11 @@ function parseServerUrl(raw: string, text: string, protocol: Protocol, scheme: s
 }
 
 function parseMailto(raw: string, text: string): ParseResult {
-  const rest = text.slice('mailto:'.length).split('?')[0] ?? '';
+  const [rest = '', query = ''] = text.slice('mailto:'.length).split('?');
+  // RFC 6068 lets ?to= / ?cc= / ?bcc= add recipients; they would bypass the recipient checks, so refuse them.
+  if ([...new URLSearchParams(query).keys()].some((key) => /^(to|cc|bcc)$/i.test(key))) {
+    return fail('DESTINATION_INVALID', 'mailto: recipients in ?to= / ?cc= / ?bcc= are not supported; list the addresses after "mailto:" or in the message\'s to / cc / bcc');
+  }
   let decoded: string;
   try {
     decoded = decodeURIComponent(rest);
@@ -168,7 +175,8 @@ export function normalizeEmail(text: string): { address: string; domain: { host:
   if (at <= 0 || at === text.length - 1) return null;
   const local = text.slice(0, at);
   if (local.length > 64 || !EMAIL_LOCAL.test(local)) return null;
-  const domain = normalizeHost(text.slice(at + 1));
+  // normalizeHost would drop a default ":80"; an address has no port.
+  const domain = text.includes(':', at) ? null : normalizeHost(text.slice(at + 1));
   if (!domain || domain.kind !== 'name' || !domain.host.includes('.')) return null;
   return { address: `${local.toLowerCase()}@${domain.host}`, domain };
 }
@@ -201,7 +209,7 @@ export function normalizeJid(text: string): Jid | null {
   const local = at >= 0 ? bareText.slice(0, at) : null;
   const domainText = at >= 0 ? bareText.slice(at + 1) : bareText;
   if (local !== null && (local.length === 0 || local.length > 1023 || JID_LOCAL_FORBIDDEN.test(local))) return null;
-  const domain = normalizeHost(domainText);
+  const domain = domainText.includes(':') ? null : normalizeHost(domainText);
   if (!domain || domain.kind !== 'name') return null;
   const bare = local ? `${local.toLowerCase()}@${domain.host}` : domain.host;
   return { local: local?.toLowerCase() ?? null, domain: domain.host, resource, bare };

@@ -19,6 +19,10 @@ export function classifyPattern(source: string): Pattern {
     try {
       const url = new URL(text);
       if (url.username || url.password) return { kind: 'invalid', source, reason: 'URL patterns must not carry credentials' };
+      // The same host spelling the destination parser produces (no trailing dot, canonical IPv6).
+      const host = normalizeHost(url.hostname);
+      if (!host) return { kind: 'invalid', source, reason: 'not a valid URL prefix (bad host)' };
+      url.hostname = host.kind === 'ipv6' ? `[${host.host}]` : host.host;
       url.hash = '';
       return { kind: 'url-prefix', source, prefix: url.href };
     } catch {
@@ -44,7 +48,9 @@ export function classifyPattern(source: string): Pattern {
 }
 
 function hostPattern(text: string): { host: string; port: number | null } | null {
-  const match = /^(\*\.)?(.+?)(?::(\d{1,5}))?$/.exec(text);
+  // A bare IPv6 literal ("2001:db8::1") has no port; only "[v6]:port" carries one.
+  const bareV6 = !text.startsWith('[') && (text.match(/:/g)?.length ?? 0) >= 2;
+  const match = bareV6 ? /^()(.+)()$/.exec(text) : /^(\*\.)?(.+?)(?::(\d{1,5}))?$/.exec(text);
   if (!match) return null;
   const normalized = normalizeHost(match[2]!);
   if (!normalized) return null;
@@ -90,7 +96,9 @@ export function matchAddress(pattern: Pattern, address: string, use: 'mailto' | 
   if (pattern.kind === 'jid-domain') return use === 'xmpp' && hostMatchesPattern(address.slice(address.lastIndexOf('@') + 1), pattern.domain);
   if (pattern.kind !== 'address' || (pattern.for !== 'any' && pattern.for !== use)) return false;
   const at = address.lastIndexOf('@');
-  const local = at >= 0 ? address.slice(0, at) : '';
+  // A domain JID ("example.com", the server itself) has no local part: only a JID-domain entry admits it.
+  if (at < 0) return false;
+  const local = address.slice(0, at);
   const domain = address.slice(at + 1);
   return hostMatchesPattern(domain, pattern.domain) && (pattern.local === '*' || pattern.local === local);
 }
