@@ -16,7 +16,7 @@ export async function runCommand(name: string, main: () => Promise<CommandResult
     result = await main();
   } catch (error) {
     if (isSendgateError(error)) {
-      const hint = error.exitCode === EXIT.usage ? `\nRun \`${name} --help\` for usage.` : '';
+      const hint = error.exitCode === EXIT.usage ? ` (see \`${name} --help\`)` : '';
       result = { stderr: `${name}: ${error.code}: ${error.message}${hint}\n`, exitCode: error.exitCode };
     } else {
       // An unexpected failure is never "go ahead": exit 2 (blocked) with the reason.
