@@ -65,7 +65,7 @@ export async function decidePreToolUse(input: HookInput, ctx: PreToolUseContext)
     const verdict = await checkParsed(command, parsed, policy, await egressDeps(ctx, cwd));
     if (!verdict.deny) return null;
     if (ctx.audit !== false) await auditDecision(input, ctx, policy, { tool: 'Bash', skill: 'bash_egress', decision: 'deny', code: verdict.code, reason: verdict.reason ?? null, destination: verdict.summary.join('; ') || null, result: 'denied' });
-    return deny(`${verdict.code}: ${verdict.reason} Do not retry this another way; tell the user what was blocked and why.`);
+    return deny(`${verdict.code}: ${sentence(verdict.reason)} Do not retry this another way; tell the user what was blocked and why.`);
   }
 
   const protectedReason = protectedAccess(tool, input.tool_input, { env: ctx.env, cwd });
@@ -151,4 +151,9 @@ async function auditDecision(input: HookInput, ctx: PreToolUseContext, policy: P
   } catch {
     /* the decision stands; the audit log's own problems surface on the next send */
   }
+}
+
+/** Reasons are written as clauses; end one with a full stop before the next sentence follows. */
+function sentence(text: string): string {
+  return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
 }
