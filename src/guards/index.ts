@@ -14,10 +14,11 @@ import { isSendgateError } from '../errors.ts';
 import { destinationGuard } from './destination.ts';
 import { networkGuard } from './network.ts';
 import { denyPatternGuard, payloadSizeGuard } from './payload.ts';
+import { secretsGuard } from './secrets.ts';
 import { targetGuard } from './target.ts';
 import { block, type Guard, type GuardContext } from './types.ts';
 
-export const STATELESS_GUARDS: readonly Guard[] = [targetGuard, destinationGuard, payloadSizeGuard, denyPatternGuard, networkGuard];
+export const STATELESS_GUARDS: readonly Guard[] = [targetGuard, destinationGuard, payloadSizeGuard, denyPatternGuard, secretsGuard, networkGuard];
 
 export interface GuardRun {
   blocked: boolean;
