@@ -65,7 +65,7 @@ export async function decidePreToolUse(input: HookInput, ctx: PreToolUseContext)
     const verdict = await checkParsed(command, parsed, policy, await egressDeps(ctx, cwd));
     if (!verdict.deny) return null;
     if (ctx.audit !== false) await auditDecision(input, ctx, policy, { tool: 'Bash', skill: 'bash_egress', decision: 'deny', code: verdict.code, reason: verdict.reason ?? null, destination: verdict.summary.join('; ') || null, result: 'denied' });
-    return deny(`${verdict.code}: ${sentence(verdict.reason)} Do not retry this another way; tell the user what was blocked and why.`);
+    return deny(`${verdict.code}: ${sentence(verdict.reason ?? 'the command would send data out')} Do not retry this another way; tell the user what was blocked and why.`);
   }
 
   const protectedReason = protectedAccess(tool, input.tool_input, { env: ctx.env, cwd });
