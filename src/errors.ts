@@ -64,17 +64,20 @@ export class DeliveryError extends SendgateError {
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
   readonly responseCode: number | undefined;
+  /** Set when a guard stopped the delivery midway (a redirect hop that is not allowed): a policy block. */
+  readonly blockedBy: { code: string; reason: string } | undefined;
 
   constructor(
     code: string,
     message: string,
-    details: { retryable?: boolean; retryAfterMs?: number; responseCode?: number } = {},
+    details: { retryable?: boolean; retryAfterMs?: number; responseCode?: number; blockedBy?: { code: string; reason: string } } = {},
     options?: { cause?: unknown },
   ) {
     super(code, message, EXIT.deliveryFailed, options);
     this.retryable = details.retryable ?? false;
     this.retryAfterMs = details.retryAfterMs;
     this.responseCode = details.responseCode;
+    this.blockedBy = details.blockedBy;
   }
 }
 

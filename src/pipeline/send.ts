@@ -12,8 +12,8 @@
  *   8. record the confirmation in the outbox, audit the delivery, print the contract (exit 0 / 1)
  */
 import type { Policy } from '../config/schema.ts';
-import { emptyOutput, exitCodeFor, type Constraint, type Protocol, type SendOutput } from '../contract.ts';
-import { EXIT, type ExitCode } from '../errors.ts';
+import { CONSTRAINT_CODES, emptyOutput, exitCodeFor, type Constraint, type Protocol, type SendOutput } from '../contract.ts';
+import { BlockedError, EXIT, type ExitCode } from '../errors.ts';
 import { appendAudit } from '../audit/log.ts';
 import { preview } from '../audit/preview.ts';
 import type { AuditInput } from '../audit/record.ts';
@@ -27,6 +27,7 @@ import { payloadText, sendDigest, sha256Hex } from '../message/payload.ts';
 import type { Message } from '../message/types.ts';
 import { newId, openRequest, verifyToken } from '../state/approvals.ts';
 import { checkRate, peekRate, recordSend } from '../state/rate-limit.ts';
+import { processAlive } from '../state/lock.ts';
 import type { OutboxRecord, StateStore } from '../state/store.ts';
 import { endpointFor } from '../target/endpoint.ts';
 import { classifyPattern, matchAddress, matchServer, matchUrl } from '../target/patterns.ts';
@@ -56,7 +57,7 @@ export interface SendEnvironment {
   deps: GuardDeps;
   transports: Partial<Record<Protocol, Transport<any>>>;
   /** Configuration checks a transport needs before anything is consumed (throw ConfigError: exit 78). */
-  preflight?: Partial<Record<Protocol, (policy: Policy, env: NodeJS.ProcessEnv) => void>>;
+  preflight?: Partial<Record<Protocol, (policy: Policy, env: NodeJS.ProcessEnv) => void | Promise<void>>>;
   /** Protocol-specific stateful guards run after the stateless ones (e.g. XMPP contact rules). */
   extraGuards?: readonly Guard[];
   triggeredBy: string;
@@ -92,15 +93,24 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
   if (run.blocked) return finishBlocked(output, environment, audit, 'blocked');
 
   const digest = sendDigest(input.protocol, target!.display, message);
-  const approvalRequired = needsApproval(policy, target!);
+  // A guard may ask for a human confirmation (XMPP first contact: result needs_confirmation), or waive
+  // the per-message approval for a contact the user trusts (XMPP "always": a guard-issued APPROVAL_NOT_REQUIRED).
+  const confirmation = run.constraints.find((constraint) => constraint.result === 'needs_confirmation');
+  const waived = run.constraints.some((constraint) => constraint.code === 'APPROVAL_NOT_REQUIRED' && constraint.result === 'pass');
+  const approvalRequired = Boolean(confirmation) || (needsApproval(policy, target!) && !waived);
   output.approval.required = approvalRequired;
   if (!approvalRequired) {
     output.approval.status = 'not_required';
-    output.constraints_applied.push(pass('approval', 'APPROVAL_NOT_REQUIRED', policy.approval.required ? 'approval.not_required_for lists this destination' : 'approval.required is false in the policy'));
+    if (!waived) output.constraints_applied.push(pass('approval', 'APPROVAL_NOT_REQUIRED', policy.approval.required ? 'approval.not_required_for lists this destination' : 'approval.required is false in the policy'));
   }
   const keys = rateKeys(target!, message);
   const limits = expandForKeys(limitsFor(policy, keys, input.constraints), keys.length);
-  const key = await environment.store.hmacKey();
+  // The approval key is read only when a token has to be checked.
+  const key = approvalRequired ? await environment.store.hmacKey().catch((error: unknown) => stateFailure(error)) : Buffer.alloc(0);
+  if (!Buffer.isBuffer(key)) {
+    output.constraints_applied.push(key);
+    return finishBlocked(output, environment, audit, 'blocked');
+  }
 
   // 3. draft mode
   if (policy.mode === 'draft') {
@@ -113,7 +123,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
   }
 
   // A transport's configuration (credentials, sender, CA file) is checked before any state changes.
-  environment.preflight?.[input.protocol]?.(policy, environment.env);
+  await environment.preflight?.[input.protocol]?.(policy, environment.env);
 
   // 4. dry run
   if (input.dryRun) {
@@ -156,6 +166,14 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
 
   // 6. checkpoint, rate limits, approval, outbox: one transaction.
   const now = environment.deps.now();
+  const retrySettings = {
+    maxAttempts: input.retryPolicy?.max_attempts ?? policy.delivery.max_attempts,
+    baseDelayMs: input.retryPolicy?.base_delay_ms ?? policy.delivery.base_delay_ms,
+    maxDelayMs: input.retryPolicy?.max_delay_ms ?? policy.delivery.max_delay_ms,
+  };
+  const timeoutMs = input.timeoutMs ?? policy.delivery.timeout_ms;
+  // How long this process may hold a checkpoint in `sending`: every attempt and wait, plus a margin.
+  const lease = { owner_pid: process.pid, lease_until: now.getTime() + retrySettings.maxAttempts * (timeoutMs + retrySettings.maxDelayMs) + 60_000 };
   const gate = await environment.store.transaction(['approvals', 'rate', 'outbox'], (state) => {
     const records = Object.values(state.outbox.records);
     let record: OutboxRecord | undefined;
@@ -170,7 +188,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     if (approvalRequired) {
       const check = input.approvalToken ? verifyToken(key, input.approvalToken, digest, now) : null;
       if (!check || !check.ok) {
-        const request = openRequest(state.approvals, { digest, skill: input.skill, protocol: input.protocol, destination: target!.display, summary: preview(text, 300), reason: 'sendgate asks a human before anything leaves', kind: 'approval' }, now, policy.approval.ttl_seconds);
+        const request = openRequest(state.approvals, { digest, skill: input.skill, protocol: input.protocol, destination: target!.display, summary: preview(text, 300), reason: confirmation?.reason ?? 'sendgate asks a human before anything leaves', kind: confirmation ? 'first_contact' : 'approval' }, now, policy.approval.ttl_seconds);
         return { kind: 'approval' as const, request, invalid: check && !check.ok ? check.reason : null };
       }
       approvalId = check.id;
@@ -179,10 +197,15 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
         const own = records.find((item) => item.approval_id === check.id);
         if (own?.status === 'delivered') return { kind: 'delivered' as const, record: own };
         if (!own) return { kind: 'approval' as const, request: null, invalid: 'the approval token was already used' };
+        if (inFlight(own, now.getTime())) {
+          return { kind: 'approval' as const, request: null, invalid: `the approval token was already used: another sendgate process (pid ${own.owner_pid}) is delivering it right now (checkpoint ${own.id})`, inFlight: own };
+        }
         record = own;
       }
     } else if (!record) {
-      record = records.find((item) => item.digest === digest && item.approval_id === null && (item.status === 'sending' || item.status === 'pending'));
+      // Resume only a checkpoint whose sender died mid-send; one being delivered right now by a live
+      // process is that process's business (this call is a send of its own, counted as one).
+      record = records.find((item) => item.digest === digest && item.approval_id === null && (item.status === 'sending' || item.status === 'pending') && !inFlight(item, now.getTime()));
     }
 
     if (!record) {
@@ -195,16 +218,25 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
       record = {
         id, idempotency_key: `sendgate-${id}`, digest, skill: input.skill, protocol: input.protocol, destination: target!.display,
         approval_id: approvalId, status: 'sending', attempts: 0, created_at: now.toISOString(), updated_at: now.toISOString(),
-        response_code: null, confirmation: null, error: null, delivered_at: null,
+        response_code: null, confirmation: null, error: null, delivered_at: null, ...lease,
       };
       state.outbox.records[id] = record;
       pruneOutbox(state.outbox.records, now);
       return { kind: 'send' as const, record, resumed: false, rateDetail: rate.detail };
     }
+    if (inFlight(record, now.getTime())) return { kind: 'blocked' as const, constraint: block('checkpoint', 'CHECKPOINT_IN_PROGRESS', `checkpoint ${record.id} is being delivered right now by another sendgate process (pid ${record.owner_pid}); not sent twice. Run the same command again once it has finished to see its result`) };
+    // A fresh token that resumes a checkpoint is used up by it, like one that starts a delivery.
+    // (The checkpoint then belongs to that token, so a crash mid-send is resumed with it.)
+    if (approvalId && !state.approvals.consumed[approvalId]) {
+      state.approvals.consumed[approvalId] = now.toISOString();
+      delete state.approvals.pending[approvalId];
+      record.approval_id = approvalId;
+    }
     record.status = 'sending';
     record.updated_at = now.toISOString();
+    Object.assign(record, lease);
     return { kind: 'send' as const, record, resumed: true, rateDetail: 'not counted again (resuming a checkpoint)' };
-  });
+  }).catch((error: unknown) => ({ kind: 'blocked' as const, constraint: stateFailure(error) }));
 
   if (gate.kind === 'blocked') {
     output.constraints_applied.push(gate.constraint);
@@ -222,7 +254,11 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     return finish(output, environment, { ...audit, action: 'decision', result: 'already_delivered', checkpoint_ref: record.id });
   }
   if (gate.kind === 'approval') {
-    output.delivery.status = 'approval_required';
+    output.delivery.status = confirmation ? 'confirmation_required' : 'approval_required';
+    if (confirmation && gate.request) {
+      const draft = typeof confirmation.detail?.draft === 'string' ? confirmation.detail.draft : preview(text, 500);
+      output.next_actions.push(`First message to ${target!.display}: show the user the drafted message and ask yes, no, or always for this contact. Drafted message: ${JSON.stringify(draft)}`);
+    }
     output.approval.status = gate.invalid ? 'invalid' : 'missing';
     if (gate.invalid) output.constraints_applied.push({ code: 'APPROVAL_INVALID', guard: 'approval', result: 'needs_approval', reason: gate.invalid });
     output.constraints_applied.push({ code: 'APPROVAL_REQUIRED', guard: 'approval', result: 'needs_approval', reason: 'this message needs the user\'s approval before it is sent' });
@@ -231,9 +267,12 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
       output.approval.expires_at = gate.request.expires_at;
       output.approval.how_to_approve = environment.approveCommand(gate.request.id);
       output.next_actions.push(
-        `Ask the user to approve request ${gate.request.id} (${input.protocol} to ${target!.display}). They run, in their own terminal: ${environment.approveCommand(gate.request.id)}`,
+        `Ask the user to approve request ${gate.request.id} (${input.protocol} to ${target!.display}). They run, in their own terminal: ${environment.approveCommand(gate.request.id)}${confirmation ? ' (add --always to never ask again for this contact; `approve.mjs deny` for no)' : ''}`,
         'Then re-run exactly the same command with --approval-token <the token they give you>. Do not try to approve it yourself.',
       );
+    } else if ('inFlight' in gate && gate.inFlight) {
+      output.checkpoint_ref = gate.inFlight.id;
+      output.next_actions.push(`Another run with this approval is delivering it right now (checkpoint ${gate.inFlight.id}); it is not sent twice. Wait, then run the same command again to see the result.`);
     } else {
       output.next_actions.push('This approval was already used for a delivery; a new send of the same message needs a new approval. Run the command again without --approval-token to request one.');
     }
@@ -252,17 +291,12 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
   }
   const transport = environment.transports[input.protocol];
   if (!transport) throw new Error(`no transport for ${input.protocol}`);
-  const retrySettings = {
-    maxAttempts: input.retryPolicy?.max_attempts ?? policy.delivery.max_attempts,
-    baseDelayMs: input.retryPolicy?.base_delay_ms ?? policy.delivery.base_delay_ms,
-    maxDelayMs: input.retryPolicy?.max_delay_ms ?? policy.delivery.max_delay_ms,
-  };
   const endpoint = context.endpoint!;
   const outcome = await withRetries<DeliveryConfirmation>(
     retrySettings,
     () => transport({
       target: target!, endpoint, message, policy, env: environment.env,
-      timeoutMs: input.timeoutMs ?? policy.delivery.timeout_ms,
+      timeoutMs,
       idempotencyKey: record.idempotency_key,
       recheck: (destination) => recheckHop(destination, input, policy, environment.deps, message),
     }),
@@ -271,11 +305,13 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
 
   // 8. confirm, audit, report
   const finishedAt = environment.deps.now().toISOString();
-  await environment.store.transaction(['outbox'], (state) => {
+  const recorded = await environment.store.transaction(['outbox'], (state) => {
     const stored = state.outbox.records[record.id];
     if (!stored) return;
     stored.attempts += outcome.attempts;
     stored.updated_at = finishedAt;
+    stored.owner_pid = null;
+    stored.lease_until = null;
     if (outcome.value) {
       stored.status = 'delivered';
       stored.response_code = outcome.value.responseCode;
@@ -287,7 +323,12 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
       stored.response_code = outcome.error?.responseCode ?? null;
       stored.error = `${outcome.error?.code}: ${outcome.error?.message}`;
     }
-  });
+  }).catch((error: unknown) => error as Error);
+  if (recorded instanceof Error) {
+    // What happened on the wire is reported truthfully; the outbox is what could not be updated.
+    output.assumptions.push(`the outbox record ${record.id} could not be updated (${recorded.message}); it still says "sending", so a re-run with --checkpoint-ref ${record.id} may send it again`);
+    output.confidence = 'medium';
+  }
   output.delivery.retry_count = outcome.attempts - 1;
   output.evidence_anchors.push(`outbox:${record.id}`, `idempotency-key:${record.idempotency_key}`);
   if (outcome.value) {
@@ -299,6 +340,14 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     output.delivery.delivered_at = finishedAt;
     output.evidence_anchors.push(...confirmation.evidence);
     output.next_actions.push(confirmation.status === 'queued' ? 'Accepted for later processing by the receiver; nothing more to do.' : 'Delivered; nothing more to do.');
+  } else if (outcome.error?.blockedBy && (CONSTRAINT_CODES as readonly string[]).includes(outcome.error.blockedBy.code)) {
+    // A guard stopped the delivery midway (a redirect to a hop that is not allowed): a policy block.
+    const error = outcome.error;
+    output.constraints_applied.push(block('redirect', error.blockedBy!.code as Constraint['code'], error.blockedBy!.reason));
+    output.delivery.status = 'blocked';
+    output.delivery.response_code = error.responseCode ?? null;
+    output.delivery.error = `${error.code}: ${truncate(error.message, 300)}`;
+    output.next_actions.push('The receiver redirected the message to a destination the policy does not allow, so it was not followed. Tell the user; do not resend it elsewhere yourself.');
   } else {
     const error = outcome.error!;
     output.delivery.status = 'failed';
@@ -315,6 +364,18 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     ...audit, action: 'delivery', checkpoint_ref: record.id, approval_id: record.approval_id,
     result: output.delivery.status, detail: { retry_count: output.delivery.retry_count, response_code: output.delivery.response_code, error: output.delivery.error },
   });
+}
+
+/** A checkpoint a live process is delivering right now (its owner is alive and its lease not over). */
+function inFlight(record: OutboxRecord, now: number): boolean {
+  return record.status === 'sending' && record.owner_pid !== null && (record.lease_until ?? 0) > now && processAlive(record.owner_pid);
+}
+
+/** The state directory failed us (corrupt file, unwritable, lock not to be had): block, never reset. */
+function stateFailure(error: unknown): Constraint {
+  if (!(error instanceof BlockedError)) throw error;
+  const code = error.code === 'STATE_CORRUPT' ? 'STATE_CORRUPT' : 'GUARD_ERROR';
+  return block('state', code, code === 'STATE_CORRUPT' ? error.message : `${error.code}: ${error.message}`);
 }
 
 function truncate(text: string, max: number): string {

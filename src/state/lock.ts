@@ -3,7 +3,7 @@
  * calls, subagents, hooks) share the state directory, so every read-modify-write runs under it.
  * A lock whose owner died (kill -9) is taken over; one that cannot be had in time blocks the send.
  */
-import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlockedError } from '../errors.ts';
 
@@ -21,13 +21,35 @@ function readOwner(path: string): string | null {
   }
 }
 
-function ownerAlive(text: string | null, staleMs: number): boolean {
+/** How long ago the lock file was created or last written (0 when it just vanished). */
+function lockAgeMs(path: string): number {
+  try {
+    return Date.now() - statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function ownerAlive(text: string | null, staleMs: number, path: string): boolean {
   if (text === null) return true; // vanished or unreadable mid-write: retry rather than steal
   const [pidText, sinceText] = text.split(' ');
   const pid = Number(pidText);
   const since = Number(sinceText);
-  if (!Number.isInteger(pid) || pid <= 0) return Date.now() - (Number.isFinite(since) ? since : 0) < 2_000;
+  // No pid yet: the owner is between creating the file and writing it. Only a file left like
+  // that for a while (its creator died in between) is stale.
+  if (!Number.isInteger(pid) || pid <= 0) return lockAgeMs(path) < 2_000;
   if (Number.isFinite(since) && Date.now() - since > staleMs) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Is the process alive (on this machine)? EPERM: it exists but belongs to someone else. */
+export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -51,7 +73,7 @@ export async function withLock<T>(lockPath: string, work: () => Promise<T> | T, 
       const code = (error as NodeJS.ErrnoException).code;
       if (code !== 'EEXIST') throw new BlockedError('STATE_UNAVAILABLE', `cannot create the lock ${lockPath} (${code})`, { cause: error });
       const owner = readOwner(lockPath);
-      if (!ownerAlive(owner, staleMs)) {
+      if (!ownerAlive(owner, staleMs, lockPath)) {
         stealStaleLock(lockPath, owner!);
         continue;
       }
@@ -66,7 +88,7 @@ export async function withLock<T>(lockPath: string, work: () => Promise<T> | T, 
       return await work();
     } finally {
       // Only remove the lock if it is still ours (a presumed-hung owner may have been taken over).
-      if (readOwner(lockPath) === mine) rmSync(lockPath, { force: true });
+      if (readOwner(lockPath) === mine) removeQuietly(lockPath);
     }
   }
 }
@@ -89,5 +111,13 @@ function stealStaleLock(lockPath: string, staleOwner: string): void {
       /* a third process already holds a fresh lock */
     }
   }
-  rmSync(aside, { force: true });
+  removeQuietly(aside);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
 }

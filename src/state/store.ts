@@ -57,6 +57,9 @@ const outboxRecord = z.object({
   confirmation: z.string().nullable(),
   error: z.string().nullable(),
   delivered_at: z.string().nullable(),
+  /** While `sending`: the process delivering it and until when (ms); a dead owner means a crash mid-send. */
+  owner_pid: z.number().int().nullable().default(null),
+  lease_until: z.number().nullable().default(null),
 });
 export type OutboxRecord = z.infer<typeof outboxRecord>;
 
