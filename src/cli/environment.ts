@@ -2,6 +2,8 @@
  * Wires the real dependencies for a CLI run: the policy (search order of DESIGN.md), the state
  * directory, the audit path, system DNS with --resolve overrides, and the transports.
  */
+// First: zod decides on its JIT when a schema is built, so this runs before any schema module.
+import './zod-jitless.ts';
 import { dirname, join } from 'node:path';
 import { auditPath } from '../audit/log.ts';
 import { loadPolicy } from '../config/load.ts';
@@ -10,8 +12,13 @@ import { systemLookup } from '../network/resolve.ts';
 import type { SendEnvironment } from '../pipeline/send.ts';
 import { StateStore } from '../state/store.ts';
 import { deliverHttp } from '../transports/http.ts';
-import { checkSmtpConfig, deliverSmtp } from '../transports/smtp.ts';
-import type { Transport } from '../transports/types.ts';
+import type { DeliveryAttempt, Transport } from '../transports/types.ts';
+
+// The e-mail transport (and nodemailer) is evaluated only when an e-mail is sent: an HTTP send does
+// not pay for it at start-up (the bundler keeps a dynamically imported module lazy).
+const smtp = () => import('../transports/smtp.ts');
+const deliverSmtp: Transport<any> = async (attempt: DeliveryAttempt<any>) => (await smtp()).deliverSmtp(attempt);
+const checkSmtpConfig = async (policy: SendEnvironment['policy'], env: NodeJS.ProcessEnv) => (await smtp()).checkSmtpConfig(policy, env);
 
 export interface EnvironmentOptions {
   policyFile?: string | undefined;
