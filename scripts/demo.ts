@@ -92,7 +92,7 @@ try {
     '--destination', 'http://2852039166/latest/meta-data/', '--protocol', 'http', '--message', 'hi', '--dry-run'], defaultsEnv);
   await send('2. A private address hidden in an IPv4-mapped IPv6 literal is blocked', ['--destination', 'https://[::ffff:10.0.0.5]/hook', '--protocol', 'http', '--message', 'hi', '--dry-run'], defaultsEnv);
   await send('3. A public host that is not on the allowlist is blocked', ['--destination', 'https://example.org/hook', '--protocol', 'http', '--message', 'hi', '--dry-run', '--resolve', 'example.org=93.184.215.14']);
-  await send('4. A message carrying a credential is blocked, and the secret is never echoed', [
+  await send('4. A message carrying a credential is blocked; the output shows only a masked excerpt', [
     '--destination', `${base}/hooks/deploy`, '--protocol', 'http', '--message', JSON.stringify({ text: 'deploy with key AKIAZ7QHSB4LYX3TQW5M' })]);
 
   const message = JSON.stringify({ text: 'Build #142 passed on main' });
