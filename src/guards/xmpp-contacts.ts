@@ -22,7 +22,10 @@ import type { XmppMessage } from '../message/types.ts';
 import { needsApproval } from '../pipeline/send.ts';
 import { hostMatchesPattern } from '../target/host.ts';
 import { classifyPattern, matchAddress, type Pattern } from '../target/patterns.ts';
-import { fetchRoster, type XmppConnector, type RosterItem } from '../transports/xmpp.ts';
+// Types only: the rules above the guard are pure, so the PreToolUse hook can use them without
+// bundling the XMPP client; the guard loads the roster query when it needs it (fetchRoster below).
+import type { XmppConnector, RosterItem } from '../transports/xmpp.ts';
+import type { XmppSession } from '../transports/xmpp-session.ts';
 import { block, pass, type Guard, type GuardContext } from './types.ts';
 
 export interface RememberedContacts {
@@ -142,6 +145,21 @@ export interface XmppContactGuardDeps {
 
 const NAME = 'xmpp_contacts';
 
+/** xmpp.max_body_bytes, counting the attribution suffix (pure): PAYLOAD_TOO_LARGE or PAYLOAD_SIZE_OK. */
+export function checkBodySize(message: XmppMessage, policy: Policy): Constraint {
+  const body = withAttributionSuffix(message.body, policy);
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > policy.xmpp.max_body_bytes) {
+    return block(NAME, 'PAYLOAD_TOO_LARGE', `the message body is ${bytes} bytes${body !== message.body ? ' (with the attribution suffix)' : ''}; xmpp.max_body_bytes allows ${policy.xmpp.max_body_bytes}`, { bytes, max_body_bytes: policy.xmpp.max_body_bytes });
+  }
+  return pass(NAME, 'PAYLOAD_SIZE_OK', `body ${bytes} bytes (xmpp.max_body_bytes ${policy.xmpp.max_body_bytes})`);
+}
+
+/** The roster query, loaded on first use (the XMPP client stays out of bundles that only need the rules). */
+async function fetchRoster(session: XmppSession, timeoutMs?: number): Promise<RosterItem[]> {
+  return (await import('../transports/xmpp.ts')).fetchRoster(session, timeoutMs);
+}
+
 /**
  * The stateful XMPP guard, run after the stateless ones (it needs the vetted endpoint): body size,
  * contact rules (fetching the roster only when they depend on it) and first contact.
@@ -162,15 +180,14 @@ export function xmppContactGuard(deps: XmppContactGuardDeps): Guard {
       const results: Constraint[] = [];
 
       const body = withAttributionSuffix(message.body, policy);
-      const bytes = Buffer.byteLength(body, 'utf8');
-      if (bytes > policy.xmpp.max_body_bytes) {
-        return [block(NAME, 'PAYLOAD_TOO_LARGE', `the message body is ${bytes} bytes${body !== message.body ? ' (with the attribution suffix)' : ''}; xmpp.max_body_bytes allows ${policy.xmpp.max_body_bytes}`, { bytes, max_body_bytes: policy.xmpp.max_body_bytes })];
-      }
-      results.push(pass(NAME, 'PAYLOAD_SIZE_OK', `body ${bytes} bytes (xmpp.max_body_bytes ${policy.xmpp.max_body_bytes})`));
+      const size = checkBodySize(message, policy);
+      if (size.result === 'block') return [size];
+      results.push(size);
 
       const question: ContactQuestion = { bare: target.jid.bare, type: message.type };
       const remembered = await deps.remembered();
       let decision = evaluateContact(question, policy.xmpp, null, remembered);
+      let deferred: string | null = null;
       if (decision.allowed === 'roster_needed') {
         if (policy.mode === 'draft') {
           // Draft mode never connects; the roster rule is checked when the user switches to sending.
@@ -187,13 +204,15 @@ export function xmppContactGuard(deps: XmppContactGuardDeps): Guard {
               const late = evaluateContact(question, policy.xmpp, await fetchRoster(session), remembered);
             if (late.allowed !== true) throw new DeliveryError('XMPP_CONTACT_NOT_ALLOWED', late.reason, { retryable: false });
           });
-          results.push(pass(NAME, 'CONTACT_ALLOWED', `the roster could not be fetched (${error.code}); the contact rules are checked on the delivery session before anything is sent`));
-          return results;
+          deferred = `the roster could not be fetched (${error.code}); the contact rules are checked on the delivery session before anything is sent`;
+          // Provisionally as if the roster admits the contact (the deferred check enforces the real
+          // roster), so first-contact confirmation and approval still apply below: never skipped.
+          roster = [{ jid: question.bare, subscription: 'both', ask: null, name: null, groups: [] }];
         }
         decision = evaluateContact(question, policy.xmpp, roster, remembered);
       }
       if (decision.allowed !== true) return [...results, block(NAME, 'CONTACT_NOT_ALLOWED', decision.reason)];
-      results.push(pass(NAME, 'CONTACT_ALLOWED', decision.reason, { via: decision.via }));
+      results.push(pass(NAME, 'CONTACT_ALLOWED', deferred ?? decision.reason, { via: deferred ? 'deferred roster check' : decision.via }));
       const waitsForHuman = decision.needsConfirmation || (!decision.trusted && needsApproval(policy, target));
       if (deps.preconnect && policy.mode !== 'draft' && !waitsForHuman && context.endpoint) {
         deps.connector.preconnect(context.endpoint, policy, deps.env, policy.delivery.timeout_ms);

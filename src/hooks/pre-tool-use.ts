@@ -50,8 +50,8 @@ export async function decidePreToolUse(input: HookInput, ctx: PreToolUseContext)
       if (invocations.length > 1 || others.length > 0 || wrapped) {
         return deny('SEND_NOT_ALONE: run sendgate\'s sender as a command of its own (no pipes, `&&`, `;`, subshells or wrappers around it), so exactly what it sends can be checked and approved');
       }
-      const { decideSendInvocation } = await import('./send-invocation.ts');
-      const result = await decideSendInvocation(invocations[0]!, command, input.tool_input, { env: ctx.env, cwd, ...(ctx.lookup ? { lookup: ctx.lookup } : {}), ...(ctx.now ? { now: ctx.now } : {}), ...(ctx.loadPolicy ? { loadPolicy: ctx.loadPolicy } : {}) });
+      const decide = invocations[0]!.skill === 'xmpp_send' ? (await import('./xmpp-send-invocation.ts')).decideXmppSendInvocation : (await import('./send-invocation.ts')).decideSendInvocation;
+      const result = await decide(invocations[0]!, command, input.tool_input, { env: ctx.env, cwd, ...(ctx.lookup ? { lookup: ctx.lookup } : {}), ...(ctx.now ? { now: ctx.now } : {}), ...(ctx.loadPolicy ? { loadPolicy: ctx.loadPolicy } : {}) });
       if (result.audit && result.policy && ctx.audit !== false) {
         await auditDecision(input, ctx, result.policy, { ...result.audit, tool: 'Bash', skill: invocations[0]!.skill, decision: result.decision?.decision ?? 'none', reason: result.decision?.reason ?? null });
       }

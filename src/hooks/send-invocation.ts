@@ -4,19 +4,24 @@
  * approval becomes "ask" with what / where / why, and the command is rewritten (updatedInput) to
  * carry an approval token bound to exactly this protocol, destination and payload, so the
  * sender's own approval check passes only when the human said yes in Claude Code's prompt.
+ * `judgeSend` is shared with xmpp-send.mjs (xmpp-send-invocation.ts); for XMPP it also applies the
+ * contact rules (xmpp-contact.ts), so a first contact is confirmed in the same prompt.
  *
  * Loaded lazily by the hook (it pulls in the policy loader, the guards and the state store).
  */
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { preview } from '../audit/preview.ts';
 import { parseSendArgs, type SendInput } from '../cli/send-args.ts';
 import { loadPolicy } from '../config/load.ts';
 import type { Policy } from '../config/schema.ts';
+import type { Constraint, Protocol } from '../contract.ts';
 import { isSendgateError } from '../errors.ts';
 import { runGuards, STATELESS_GUARDS } from '../guards/index.ts';
+import { rememberedFrom } from '../guards/xmpp-contacts.ts';
 import type { GuardContext } from '../guards/types.ts';
 import { parseMessage } from '../message/parse.ts';
 import { payloadBytes, payloadText, sendDigest } from '../message/payload.ts';
+import type { Message } from '../message/types.ts';
 import { systemLookup, type Lookup } from '../network/resolve.ts';
 import { needsApproval } from '../pipeline/send.ts';
 import { mintToken, openRequest, verifyToken } from '../state/approvals.ts';
@@ -25,6 +30,7 @@ import { StateStore } from '../state/store.ts';
 import { parseCommandLine, SUBST, UNKNOWN, type SimpleCommand } from '../egress/shell.ts';
 import type { PreToolUseDecision } from './types.ts';
 import type { SendgateInvocation } from './recognise.ts';
+import { judgeContact, type ContactVerdict } from './xmpp-contact.ts';
 
 export interface SendDecisionContext {
   env: NodeJS.ProcessEnv;
@@ -41,42 +47,13 @@ export interface SendDecision {
   policy?: Policy;
 }
 
-const deny = (reason: string, audit?: SendDecision['audit'], policy?: Policy): SendDecision => ({ decision: { decision: 'deny', reason: `sendgate: ${reason}` }, ...(audit ? { audit } : {}), ...(policy ? { policy } : {}) });
+export const deny = (reason: string, audit?: SendDecision['audit'], policy?: Policy): SendDecision => ({ decision: { decision: 'deny', reason: `sendgate: ${reason}` }, ...(audit ? { audit } : {}), ...(policy ? { policy } : {}) });
 
 export async function decideSendInvocation(invocation: SendgateInvocation, commandText: string, toolInput: Record<string, unknown>, ctx: SendDecisionContext): Promise<SendDecision> {
-  const { command, scriptIndex } = invocation;
-  if (invocation.skill !== 'send') {
-    // xmpp-send has its own contact rules (first-contact confirmation) that only the sender can apply.
-    return { decision: null };
-  }
-  const args = command.argv.slice(scriptIndex + 1);
-  if (args.some((arg) => arg.includes(UNKNOWN) || arg.includes(SUBST))) {
-    return deny('the send\'s arguments must be written out literally (no $VARIABLES or $(...) in them), so the hook can check exactly what will be sent');
-  }
-  // The message read from stdin: only a here-document / here-string on the command itself is known.
-  const resolved: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    const value = arg.startsWith('--message-file=') ? arg.slice('--message-file='.length) : arg === '--message-file' ? args[i + 1] : undefined;
-    const policyValue = arg.startsWith('--policy=') ? arg.slice('--policy='.length) : arg === '--policy' ? args[i + 1] : undefined;
-    if (value !== undefined) {
-      if (arg === '--message-file') i++;
-      if (value === '-') {
-        const doc = command.redirects.find((r) => (r.fd === null || r.fd === 0) && (r.op === '<<' || r.op === '<<-' || r.op === '<<<'));
-        const file = command.redirects.find((r) => (r.fd === null || r.fd === 0) && r.op === '<');
-        if (doc) resolved.push('--message', `${doc.text ?? ''}\n`);
-        else if (file) resolved.push('--message-file', absolute(file.target, ctx.cwd));
-        else return deny('with --message-file - the message must come from a here-document or a file redirect on the same command, so the hook can check it (or pass --message / --message-file FILE)');
-      } else resolved.push('--message-file', absolute(value, ctx.cwd));
-      continue;
-    }
-    if (policyValue !== undefined) {
-      if (arg === '--policy') i++;
-      resolved.push('--policy', absolute(policyValue, ctx.cwd));
-      continue;
-    }
-    resolved.push(arg);
-  }
+  // xmpp-send.mjs is judged by xmpp-send-invocation.ts (the hook dispatches on the skill).
+  if (invocation.skill !== 'send') throw new Error(`decideSendInvocation judges send.mjs, not ${invocation.skill}`);
+  const resolved = resolveArguments(invocation, ctx.cwd, { file: '--message-file', text: '--message' });
+  if (!Array.isArray(resolved)) return resolved;
 
   let input: SendInput | 'help';
   try {
@@ -88,13 +65,9 @@ export async function decideSendInvocation(invocation: SendgateInvocation, comma
   }
   if (input === 'help' || input.dryRun) return { decision: null };
 
-  let policy: Policy;
-  try {
-    policy = ctx.loadPolicy ? ctx.loadPolicy(input.policyFile) : loadPolicy({ flag: input.policyFile, env: ctx.env }).policy;
-  } catch (error) {
-    if (isSendgateError(error)) return deny(`${error.code}: ${error.message}`);
-    throw error;
-  }
+  const loaded = policyFor(input.policyFile, ctx);
+  if (!loaded.ok) return loaded.decision;
+  const policy = loaded.policy;
   let message;
   try {
     message = parseMessage(input.message, input.protocol);
@@ -102,11 +75,82 @@ export async function decideSendInvocation(invocation: SendgateInvocation, comma
     if (isSendgateError(error)) return { decision: null, policy };
     throw error;
   }
+  return judgeSend({ skill: 'send', protocol: input.protocol, destination: input.destination, message, approvalToken: input.approvalToken, overrides: input.resolve, policy }, invocation, commandText, toolInput, ctx);
+}
 
+/**
+ * The sender's arguments as the sender will see them: written out literally (no $VARIABLES or
+ * $(...)), the message file and the policy file made absolute (the hook does not run in the
+ * command's directory), and a message read from stdin (`--x-file -`) taken from the here-document
+ * or file redirect on the command itself. A SendDecision (deny) when that cannot be known.
+ */
+export function resolveArguments(invocation: SendgateInvocation, cwd: string, flags: { file: string; text: string }): string[] | SendDecision {
+  const { command, scriptIndex } = invocation;
+  const args = command.argv.slice(scriptIndex + 1);
+  if (args.some((arg) => arg.includes(UNKNOWN) || arg.includes(SUBST))) {
+    return deny('the send\'s arguments must be written out literally (no $VARIABLES or $(...) in them), so the hook can check exactly what will be sent');
+  }
+  const resolved: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = arg.startsWith(`${flags.file}=`) ? arg.slice(flags.file.length + 1) : arg === flags.file ? args[i + 1] : undefined;
+    const policyValue = arg.startsWith('--policy=') ? arg.slice('--policy='.length) : arg === '--policy' ? args[i + 1] : undefined;
+    if (value !== undefined) {
+      if (arg === flags.file) i++;
+      if (value === '-') {
+        const doc = command.redirects.find((r) => (r.fd === null || r.fd === 0) && (r.op === '<<' || r.op === '<<-' || r.op === '<<<'));
+        const file = command.redirects.find((r) => (r.fd === null || r.fd === 0) && r.op === '<');
+        if (doc && (doc.text?.includes(UNKNOWN) || doc.text?.includes(SUBST))) return deny('the message on stdin must be written out literally (no $VARIABLES or $(...) in it), so the hook can check exactly what will be sent');
+        // `--flag=TEXT`: a message that starts with "-" is not mistaken for an option.
+        if (doc) resolved.push(`${flags.text}=${doc.text ?? ''}\n`);
+        else if (file) resolved.push(flags.file, absolute(file.target, cwd));
+        else return deny(`with ${flags.file} - the message must come from a here-document or a file redirect on the same command, so the hook can check it (or pass ${flags.text} / ${flags.file} FILE)`);
+      } else resolved.push(flags.file, absolute(value, cwd));
+      continue;
+    }
+    if (policyValue !== undefined) {
+      if (arg === '--policy') i++;
+      resolved.push('--policy', absolute(policyValue, cwd));
+      continue;
+    }
+    resolved.push(arg);
+  }
+  return resolved;
+}
+
+/** The policy the sender will load (--policy, else the search order of DESIGN.md); a deny when it cannot be loaded. */
+export function policyFor(flag: string | undefined, ctx: SendDecisionContext): { ok: true; policy: Policy } | { ok: false; decision: SendDecision } {
+  try {
+    return { ok: true, policy: ctx.loadPolicy ? ctx.loadPolicy(flag) : loadPolicy({ flag, env: ctx.env }).policy };
+  } catch (error) {
+    if (isSendgateError(error)) return { ok: false, decision: deny(`${error.code}: ${error.message}`) };
+    throw error;
+  }
+}
+
+/** One send, exactly as the sender will build it (protocol, destination as given, the whole message). */
+export interface SendRequest {
+  skill: 'send' | 'xmpp_send';
+  protocol: Protocol;
+  destination: string;
+  message: Message;
+  approvalToken?: string | undefined;
+  overrides?: Map<string, string[]> | undefined;
+  policy: Policy;
+}
+
+/**
+ * The sender's stateless guards (plus, for XMPP, the contact rules the hook can apply without a
+ * connection), then: blocked -> deny; draft mode or no approval needed -> no answer; a token ->
+ * verified here (a bad one is denied); otherwise "ask" with the command rewritten to carry a token
+ * for exactly this message — of the kind the sender will look for (first_contact or approval).
+ */
+export async function judgeSend(request: SendRequest, invocation: SendgateInvocation, commandText: string, toolInput: Record<string, unknown>, ctx: SendDecisionContext): Promise<SendDecision> {
+  const { policy, protocol, message } = request;
   const context: GuardContext = {
-    request: { skill: 'send', protocol: input.protocol, destination: input.destination, message },
+    request: { skill: request.skill, protocol, destination: request.destination, message },
     policy,
-    deps: { lookup: ctx.lookup ?? systemLookup, overrides: input.resolve, now: ctx.now ?? (() => new Date()) },
+    deps: { lookup: ctx.lookup ?? systemLookup, overrides: request.overrides ?? new Map(), now: ctx.now ?? (() => new Date()) },
   };
   let run;
   try {
@@ -115,38 +159,61 @@ export async function decideSendInvocation(invocation: SendgateInvocation, comma
     if (isSendgateError(error)) return deny(`${error.code}: ${error.message}`, undefined, policy);
     throw error;
   }
-  const destination = context.target?.display ?? preview(input.destination, 200);
-  if (run.blocked) {
-    const blocked = run.constraints.find((constraint) => constraint.result === 'block')!;
-    return deny(`${blocked.code}: ${blocked.reason}. Do not retry or work around this; tell the user.`, { protocol: input.protocol, destination, result: 'denied', code: blocked.code }, policy);
-  }
+  const destination = context.target?.display ?? preview(request.destination, 200);
+  const blockedBy = (constraint: Constraint) =>
+    deny(`${constraint.code}: ${constraint.reason}. Do not retry or work around this; tell the user.`, { protocol, destination, result: 'denied', code: constraint.code }, policy);
+  if (run.blocked) return blockedBy(run.constraints.find((constraint) => constraint.result === 'block')!);
   const target = context.target!;
-  if (policy.mode === 'draft' || !needsApproval(policy, target)) return { decision: null, policy, audit: { protocol: input.protocol, destination, result: 'passed' } };
+  const store = new StateStore(stateDir(ctx.env));
+
+  // XMPP: the contact guard's rules, from the policy and the remembered contacts (no roster here).
+  let contact: ContactVerdict | null = null;
+  if (protocol === 'xmpp' && message.protocol === 'xmpp' && target.jid) {
+    try {
+      contact = judgeContact(target, message, policy, rememberedFrom(store.read('contacts')));
+    } catch (error) {
+      if (isSendgateError(error)) return deny(`${error.code}: ${error.message}`, { protocol, destination, result: 'denied', code: error.code }, policy);
+      throw error;
+    }
+    if (contact.blocked) return blockedBy(contact.blocked);
+  }
+  const constraints = [...run.constraints, ...(contact?.constraints ?? [])];
+  const firstContact = contact?.needsConfirmation ?? false;
+  // As the sender: a first contact always asks; an "always" contact waives the per-message approval.
+  const approvalRequired = firstContact || (needsApproval(policy, target) && !contact?.trusted);
+  if (policy.mode === 'draft' || !approvalRequired) return { decision: null, policy, audit: { protocol, destination, result: 'passed' } };
 
   const now = (ctx.now ?? (() => new Date()))();
-  const store = new StateStore(stateDir(ctx.env));
   const key = await store.hmacKey();
-  const digest = sendDigest(input.protocol, target.display, message);
-  if (input.approvalToken) {
+  const digest = sendDigest(protocol, target.display, message);
+  if (request.approvalToken) {
     // A token must be one this installation issued for exactly this message; anything else is refused here.
-    const check = verifyToken(key, input.approvalToken, digest, now);
-    if (!check.ok) return deny(`APPROVAL_INVALID: ${check.reason}. Run the same command without --approval-token to ask the user.`, { protocol: input.protocol, destination, digest, result: 'denied', code: 'APPROVAL_INVALID' }, policy);
-    return { decision: null, policy, audit: { protocol: input.protocol, destination, digest, approvalId: check.id, result: 'token_valid' } };
+    const check = verifyToken(key, request.approvalToken, digest, now);
+    if (!check.ok) return deny(`APPROVAL_INVALID: ${check.reason}. Run the same command without --approval-token to ask the user.`, { protocol, destination, digest, result: 'denied', code: 'APPROVAL_INVALID' }, policy);
+    return { decision: null, policy, audit: { protocol, destination, digest, approvalId: check.id, result: 'token_valid' } };
   }
 
   const text = payloadText(message);
-  const request = await store.transaction(['approvals'], (state) =>
-    openRequest(state.approvals, { digest, skill: 'send', protocol: input.protocol, destination: target.display, summary: preview(text, 300), reason: 'asked in Claude Code\'s permission prompt', kind: 'approval' }, now, policy.approval.ttl_seconds),
+  const kind = firstContact ? 'first_contact' : 'approval';
+  const asked = 'asked in Claude Code\'s permission prompt';
+  const request_ = await store.transaction(['approvals'], (state) =>
+    openRequest(state.approvals, { digest, skill: request.skill, protocol, destination: target.display, summary: preview(text, 300), reason: firstContact ? `first message to ${contact!.bare}: ${asked} (yes, no, or always for this contact)` : asked, kind }, now, policy.approval.ttl_seconds),
   );
-  const expiresAt = new Date(Math.min(Date.parse(request.expires_at), now.getTime() + policy.approval.ttl_seconds * 1000));
-  const token = mintToken(key, request.id, digest, expiresAt);
-  const passed = run.constraints.filter((constraint) => constraint.result === 'pass').map((constraint) => constraint.guard);
-  const reason =
-    `sendgate: approve this send? ${input.protocol.toUpperCase()} to ${target.display} — ${payloadBytes(message)} bytes: "${preview(text, 160)}". ` +
-    `Checks passed: ${[...new Set(passed)].join(', ') || 'all'}. Why ask: the policy requires a human's approval (approval.required). ` +
-    `Yes sends exactly this message once (approval ${request.id}, valid until ${expiresAt.toISOString()}); No sends nothing.`;
+  const expiresAt = new Date(Math.min(Date.parse(request_.expires_at), now.getTime() + policy.approval.ttl_seconds * 1000));
+  const token = mintToken(key, request_.id, digest, expiresAt);
+  const passed = constraints.filter((constraint) => constraint.result === 'pass').map((constraint) => constraint.guard);
+  const what = `${protocol.toUpperCase()}${message.protocol === 'xmpp' && message.type === 'groupchat' ? ' groupchat' : ''} to ${target.display}`;
+  const roster = contact?.rosterPending
+    ? `${sentence(contact.rosterPending)} The sender checks the account's roster${policy.xmpp.allow_subscribed_only ? ' (mutual "both" subscriptions only)' : ''} before anything is sent and refuses the contact if the roster does not admit it. `
+    : '';
+  const why = firstContact
+    ? `Why ask: first message to ${contact!.bare}: Yes sends this once; to always allow this contact, run ${approveCommandFor(invocation, ctx.cwd)} approve ${request_.id} --always in a terminal. ${roster}` +
+      `(Approval ${request_.id}, valid until ${expiresAt.toISOString()}.) No sends nothing.`
+    : `Why ask: the policy requires a human's approval (approval.required). ${roster}` +
+      `Yes sends exactly this message once (approval ${request_.id}, valid until ${expiresAt.toISOString()}); No sends nothing.`;
+  const reason = `sendgate: approve this send? ${what} — ${payloadBytes(message)} bytes: "${preview(text, 160)}". Checks passed: ${[...new Set(passed)].join(', ') || 'all'}. ${why}`;
   const rewritten = insertToken(commandText, invocation, token);
-  const audit = { protocol: input.protocol, destination, digest, approvalId: request.id, result: 'asked' };
+  const audit = { protocol, destination, digest, approvalId: request_.id, result: 'asked' };
   if (!rewritten) {
     // The command could not be rewritten safely: ask anyway; the sender will then ask for approve.mjs.
     return { decision: { decision: 'ask', reason: `${reason} (The approval could not be attached to this command; if the send then asks for approval, the user runs approve.mjs.)` }, policy, audit };
@@ -154,7 +221,18 @@ export async function decideSendInvocation(invocation: SendgateInvocation, comma
   return { decision: { decision: 'ask', reason, updatedInput: { ...toolInput, command: rewritten } }, policy, audit };
 }
 
-function absolute(path: string, cwd: string): string {
+/** The approve command next to the invoked sender script, as the user would type it in a terminal. */
+function approveCommandFor(invocation: SendgateInvocation, cwd: string): string {
+  const script = absolute(invocation.command.argv[invocation.scriptIndex]!, cwd);
+  const dir = dirname(script);
+  return script.endsWith('.ts') ? `npx tsx ${join(dir, 'approve.ts')}` : `node "${join(dir, 'approve.mjs')}"`;
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text.trim()) ? text.trim() : `${text.trim()}.`;
+}
+
+export function absolute(path: string, cwd: string): string {
   return isAbsolute(path) ? path : resolve(cwd, path);
 }
 

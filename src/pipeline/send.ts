@@ -356,7 +356,9 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     output.confidence = 'high';
     output.next_actions.push(
       error.retryable
-        ? `Delivery failed after ${outcome.attempts} attempt(s). Tell the user; to try again later run the same command with --checkpoint-ref ${record.id} (it will not deliver twice).`
+        ? input.skill === 'send'
+          ? `Delivery failed after ${outcome.attempts} attempt(s). Tell the user; to try again later run the same command with --checkpoint-ref ${record.id} (it will not deliver twice).`
+          : `Delivery failed after ${outcome.attempts} attempt(s). Tell the user; to try again later run the same command again (checkpoint ${record.id}; nothing was delivered).`
         : `Delivery failed and retrying will not help (${error.code}). Tell the user what the receiver said; do not resend without their say-so.`,
     );
   }

@@ -148,12 +148,15 @@ describe('xmppContactGuard', () => {
     expect(results).toEqual([expect.objectContaining({ code: 'PAYLOAD_TOO_LARGE', result: 'block' })]);
   });
 
-  it('defers the roster check to the delivery session when the server cannot be reached', async () => {
+  it('defers the roster check to the delivery session when the server cannot be reached, and still asks for a first contact', async () => {
     const { connector, calls } = fakes(new DeliveryError('XMPP_CONNECT_FAILED', 'refused', { retryable: true }));
     const guard = xmppContactGuard({ connector, remembered: remembered(), env: {} });
     const results = await guard.check(context('both@example.com', 'hi', 'chat', { allow_roster_contacts: true }));
-    expect(results.at(-1)).toMatchObject({ code: 'CONTACT_ALLOWED', result: 'pass' });
-    expect(results.at(-1)!.reason).toMatch(/checked on the delivery session/);
+    const allowed = results.find((c) => c.code === 'CONTACT_ALLOWED');
+    expect(allowed).toMatchObject({ result: 'pass' });
+    expect(allowed!.reason).toMatch(/checked on the delivery session/);
+    // The deferral must not skip first-contact confirmation.
+    expect(results.at(-1)).toMatchObject({ code: 'CONFIRMATION_REQUIRED', result: 'needs_confirmation' });
     expect(calls.deferred).toBe(1);
   });
 
