@@ -256,18 +256,22 @@ class Parser {
           quoted = true;
           continue;
         }
-        value += this.readDollar(subs);
-        continue;
       }
-      if (c === '`') {
-        this.pos++;
-        value += this.readBackticks(subs);
-        continue;
-      }
-      value += c;
-      this.pos++;
+      value += this.readPiece(subs);
     }
     return any ? { value, quoted, subs } : null;
+  }
+
+  /**
+   * The next piece of a word, unquoted or inside double quotes (where quotes and escapes were already
+   * handled): at a `$` or a backtick the expansion, with the commands a substitution runs recorded
+   * in `subs` and its statically known text returned (or UNKNOWN / SUBST); else the one character.
+   */
+  readPiece(subs: SimpleCommand[]): string {
+    const c = this.peek();
+    if (c === '$') return this.readDollar(subs);
+    this.pos++;
+    return c === '`' ? this.readBackticks(subs) : c;
   }
 
   unterminated(what: string): void {
@@ -299,17 +303,7 @@ class Parser {
         }
         continue;
       }
-      if (c === '$') {
-        value += this.readDollar(subs);
-        continue;
-      }
-      if (c === '`') {
-        this.pos++;
-        value += this.readBackticks(subs);
-        continue;
-      }
-      value += c;
-      this.pos++;
+      value += this.readPiece(subs);
     }
   }
 

@@ -14,14 +14,14 @@
  * error, in the confirmation or in evidence (every peer text is scrubbed of them before it is used).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import { homedir } from 'node:os';
 import { Readable, type Writable } from 'node:stream';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import addressparser from 'nodemailer/lib/addressparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import SMTPConnection from 'nodemailer/lib/smtp-connection';
+import { expandHome, readSecretSetting } from '../config/credentials.ts';
 import type { Policy } from '../config/schema.ts';
 import { ConfigError, DeliveryError } from '../errors.ts';
 import { mailRecipients } from '../guards/destination.ts';
@@ -151,9 +151,7 @@ export function senderAddress(policy: Policy): { address: string; domain: string
 export function smtpCredentials(policy: Policy, env: NodeJS.ProcessEnv): SmtpCredentials | null {
   const { username_env: userEnv, password_env: passEnv, password_file: passFile } = policy.smtp;
   const user = userEnv ? env[userEnv] || undefined : undefined;
-  let pass: string | undefined;
-  if (passFile) pass = readSecretFile(passFile, 'smtp.password_file');
-  else if (passEnv) pass = env[passEnv] || undefined;
+  const pass = readSecretSetting({ envName: passEnv, file: passFile, keyPath: 'smtp.password_file', env }) ?? undefined;
   if (!user && !pass) return null;
   if (!user) {
     throw new ConfigError(
@@ -170,35 +168,6 @@ export function smtpCredentials(policy: Policy, env: NodeJS.ProcessEnv): SmtpCre
   return { user, pass };
 }
 
-/** Read a secret from a file only its owner can read (0600 or 0400): anything looser is a ConfigError. */
-export function readSecretFile(path: string, keyPath: string): string {
-  const file = expandHome(path);
-  let mode: number;
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new ConfigError(`${keyPath}: ${file} is not a regular file`, { keyPath, file });
-    mode = stat.mode;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${keyPath}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { keyPath, file, code: 'CONFIG_UNREADABLE' });
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new ConfigError(
-      `${keyPath}: ${file} is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); make it private with: chmod 600 ${file}`,
-      { keyPath, file, code: 'CONFIG_INSECURE' },
-    );
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`${keyPath}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { keyPath, file, code: 'CONFIG_UNREADABLE' });
-  }
-  const secret = text.replace(/\r?\n$/, '');
-  if (!secret) throw new ConfigError(`${keyPath}: ${file} is empty`, { keyPath, file, code: 'CONFIG_MISSING' });
-  return secret;
-}
-
 /** The system roots plus the policy's CA (added, never replacing the roots); undefined = Node's defaults. */
 function trustedCas(policy: Policy): string[] | undefined {
   if (!policy.smtp.ca_file) return undefined;
@@ -213,10 +182,6 @@ function trustedCas(policy: Policy): string[] | undefined {
     throw new ConfigError(`smtp.ca_file: ${file} holds no PEM certificate`, { keyPath: 'smtp.ca_file', file });
   }
   return [...rootCertificates, pem];
-}
-
-function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? `${process.env.HOME || homedir()}${path.slice(1)}` : path;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 /**
  * The XMPP account sendgate speaks as: the JID from the policy, the password from the environment
  * variable named by `xmpp.password_env` or from the 0600 file named by `xmpp.password_file` (never
- * from the policy text or the command line), and the CA to trust for a private server.
+ * from the policy text or the command line; read by config/credentials.ts, as for SMTP), and the CA
+ * to trust for a private server.
  * Kept apart from the SMTP transport so the xmpp_send bundle does not carry nodemailer.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { expandHome, readSecretSetting } from '../config/credentials.ts';
 import type { Policy } from '../config/schema.ts';
 import { ConfigError } from '../errors.ts';
 import { normalizeJid, type Jid } from '../target/parse.ts';
@@ -28,47 +29,13 @@ export function xmppAccountJid(policy: Policy): Jid & { local: string } {
 export function xmppAccount(policy: Policy, env: NodeJS.ProcessEnv): XmppAccount {
   const jid = xmppAccountJid(policy);
   const { password_env: passwordEnv, password_file: passwordFile } = policy.xmpp;
-  let password: string | undefined;
-  if (passwordFile) {
-    password = readSecretFile(passwordFile, 'xmpp.password_file');
-  } else if (passwordEnv) {
-    password = env[passwordEnv] || undefined;
-    if (!password) {
-      throw new ConfigError(`the XMPP password for ${jid.bare} is not set: export ${passwordEnv} (named by xmpp.password_env), or set xmpp.password_file to a 0600 file`, { keyPath: 'xmpp.password_env', code: 'CONFIG_MISSING' });
-    }
-  } else {
-    throw new ConfigError('no XMPP password source: set xmpp.password_env (an environment variable name) or xmpp.password_file (a 0600 file)', { keyPath: 'xmpp.password_env', code: 'CONFIG_MISSING' });
+  // The file, when set, wins; it yields a non-empty password or throws, so null means no file.
+  const password = readSecretSetting({ envName: passwordEnv, file: passwordFile, keyPath: 'xmpp.password_file', env });
+  if (password) return { jid, password };
+  if (passwordEnv) {
+    throw new ConfigError(`the XMPP password for ${jid.bare} is not set: export ${passwordEnv} (named by xmpp.password_env), or set xmpp.password_file to a 0600 file`, { keyPath: 'xmpp.password_env', code: 'CONFIG_MISSING' });
   }
-  return { jid, password };
-}
-
-/** Read a secret from a file only its owner can read (0600 or 0400): anything looser is a ConfigError. */
-export function readSecretFile(path: string, keyPath: string): string {
-  const file = expandHome(path);
-  let mode: number;
-  try {
-    const stat = statSync(file);
-    if (!stat.isFile()) throw new ConfigError(`${keyPath}: ${file} is not a regular file`, { keyPath, file });
-    mode = stat.mode;
-  } catch (error) {
-    if (error instanceof ConfigError) throw error;
-    throw new ConfigError(`${keyPath}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { keyPath, file, code: 'CONFIG_UNREADABLE' });
-  }
-  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
-    throw new ConfigError(
-      `${keyPath}: ${file} is readable by others (mode ${(mode & 0o777).toString(8).padStart(4, '0')}); make it private with: chmod 600 ${file}`,
-      { keyPath, file, code: 'CONFIG_INSECURE' },
-    );
-  }
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`${keyPath}: cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? 'error'})`, { keyPath, file, code: 'CONFIG_UNREADABLE' });
-  }
-  const secret = text.replace(/\r?\n$/, '');
-  if (!secret) throw new ConfigError(`${keyPath}: ${file} is empty`, { keyPath, file, code: 'CONFIG_MISSING' });
-  return secret;
+  throw new ConfigError('no XMPP password source: set xmpp.password_env (an environment variable name) or xmpp.password_file (a 0600 file)', { keyPath: 'xmpp.password_env', code: 'CONFIG_MISSING' });
 }
 
 /**
@@ -100,8 +67,4 @@ export function xmppTrustedCas(policy: Policy): string | null {
 export function xmppPreflight(policy: Policy, env: NodeJS.ProcessEnv): void {
   xmppAccount(policy, env);
   xmppTrustedCas(policy);
-}
-
-function expandHome(path: string): string {
-  return path === '~' || path.startsWith('~/') ? `${process.env.HOME || homedir()}${path.slice(1)}` : path;
 }

@@ -12,7 +12,7 @@
  * reorder), the output contract (Example 1: webhook answered 200; Example 2: unreachable, retries
  * exhausted) and bad input. Blocks of non-loopback targets run in a netns: see http-netns.test.ts.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { outputSchema, type SendOutput } from '../../src/contract.ts';
 import { mintToken } from '../../src/state/approvals.ts';
 import { StateStore } from '../../src/state/store.ts';
+import { approveOnTerminal as approveViaScript, cliEnv, runCli, writePolicyFile, type TerminalApproval } from './support/cli.ts';
 import { createHttpsPki, startHttpServer, type HttpServerOptions, type HttpsPki, type TestHttpServer } from './support/http-server.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -71,16 +72,10 @@ function writePolicy(options: PolicyOptions = {}, name = 'policy.yaml'): string 
     ...(options.http ? { http: options.http } : {}),
     ...(options.audit ? { audit: options.audit } : {}),
   };
-  const file = join(work, name);
-  writeFileSync(file, JSON.stringify(policy, null, 2)); // JSON is YAML
-  return file;
+  return writePolicyFile(work, policy, name);
 }
 
-function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, SENDGATE_HOME: join(work, 'state'), ...extra };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  return env;
-}
+const childEnv = (extra: NodeJS.ProcessEnv = {}) => cliEnv(work, extra);
 
 interface RunResult {
   exitCode: number;
@@ -92,16 +87,12 @@ interface RunResult {
 }
 
 /** Run a bundled CLI asynchronously: the servers live in this process and must keep answering. */
-function runNode(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; json?: boolean } = {}): Promise<RunResult> {
+async function runNode(script: string, args: string[], options: { env?: NodeJS.ProcessEnv; json?: boolean } = {}): Promise<RunResult> {
   const started = Date.now();
-  return new Promise((done) => {
-    execFile(process.execPath, [script, ...args], { cwd: work, env: childEnv(options.env), timeout: 60_000, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
-      const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      let output: SendOutput | null = null;
-      if (stdout.trim() && script === SEND) output = (options.json ? JSON.parse(stdout) : parseYaml(stdout)) as SendOutput;
-      done({ exitCode, stdout, stderr, output, ms: Date.now() - started });
-    });
-  });
+  const { exitCode, stdout, stderr } = await runCli(process.execPath, [script, ...args], { cwd: work, env: childEnv(options.env), timeoutMs: 60_000, maxBuffer: 16 << 20 });
+  let output: SendOutput | null = null;
+  if (stdout.trim() && script === SEND) output = (options.json ? JSON.parse(stdout) : parseYaml(stdout)) as SendOutput;
+  return { exitCode, stdout, stderr, output, ms: Date.now() - started };
 }
 
 interface SendOptions {
@@ -153,23 +144,8 @@ async function approveInProcess(requestId: string, expiresAt?: Date): Promise<st
 }
 
 /** The human's side for real: approve.mjs on a terminal (script(1) gives it a pty), answering `answer`. */
-function approveOnTerminal(requestId: string, policy: string, answer = 'yes'): Promise<{ exitCode: number; output: string; token: string | null }> {
-  const command = `${process.execPath} ${APPROVE} approve ${requestId} --policy ${policy}`;
-  return new Promise((done) => {
-    const child = execFile('script', ['-qec', command, '/dev/null'], { cwd: work, env: childEnv(), timeout: 30_000 }, (error, stdout) => {
-      const text = stdout.replace(/\r/g, '');
-      done({ exitCode: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: text, token: /^(sg1\.\S+)\s*$/m.exec(text)?.[1] ?? null });
-    });
-    let seen = '';
-    let answered = false;
-    child.stdout?.on('data', (chunk: Buffer | string) => {
-      seen += chunk.toString();
-      if (!answered && seen.includes('Type "yes"')) {
-        answered = true;
-        child.stdin?.write(`${answer}\n`);
-      }
-    });
-  });
+function approveOnTerminal(requestId: string, policy: string, answer = 'yes'): Promise<TerminalApproval> {
+  return approveViaScript([process.execPath, APPROVE, 'approve', requestId, '--policy', policy], { cwd: work, env: childEnv(), answer });
 }
 
 const MESSAGE = JSON.stringify({ text: 'Build #142 passed', build: 142 });

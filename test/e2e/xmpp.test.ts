@@ -12,7 +12,6 @@
  * file; attribution; the size limit and the secret scan; `send --protocol xmpp`; one connection
  * per invocation, closed cleanly; the audit record's fields.
  */
-import { execFile } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +21,8 @@ import { buildAll } from '../../scripts/build.ts';
 import { outputSchema, type SendOutput } from '../../src/contract.ts';
 import { mintToken } from '../../src/state/approvals.ts';
 import { StateStore } from '../../src/state/store.ts';
-import { freePort, startProsody, type ProsodyServer } from './support/prosody.ts';
+import { approveOnTerminal as approveViaScript, cliEnv, freePort, runCli, writePolicyFile, type TerminalApproval } from './support/cli.ts';
+import { startProsody, type ProsodyServer } from './support/prosody.ts';
 import { connectPeer, subscribe, type Peer } from './support/xmpp-peer.ts';
 
 const PASSWORD = 'agent-secret-pw';
@@ -89,15 +89,11 @@ function writePolicy(xmpp: Record<string, unknown> = {}, top: Record<string, unk
       ...xmpp,
     },
   };
-  const file = join(work, `policy-${Math.random().toString(36).slice(2, 8)}.yaml`);
-  writeFileSync(file, JSON.stringify(policy, null, 2));
-  return file;
+  return writePolicyFile(work, policy, `policy-${Math.random().toString(36).slice(2, 8)}.yaml`);
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: work, SENDGATE_HOME: join(work, 'state'), SENDGATE_XMPP_PASSWORD: PASSWORD, ...extra };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  return env;
+  return cliEnv(work, { SENDGATE_XMPP_PASSWORD: PASSWORD, ...extra });
 }
 
 interface RunResult {
@@ -107,15 +103,10 @@ interface RunResult {
   output: SendOutput | null;
 }
 
-function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
-  return new Promise((done) => {
-    execFile(process.execPath, [script, ...args], { cwd: work, env: childEnv(env), timeout: 60_000 }, (error, stdout, stderr) => {
-      const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      let output: SendOutput | null = null;
-      if (stdout.trim().startsWith('{')) output = outputSchema.parse(JSON.parse(stdout));
-      done({ exitCode, stdout, stderr, output });
-    });
-  });
+async function runNode(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+  const { exitCode, stdout, stderr } = await runCli(process.execPath, [script, ...args], { cwd: work, env: childEnv(env), timeoutMs: 60_000 });
+  const output = stdout.trim().startsWith('{') ? outputSchema.parse(JSON.parse(stdout)) : null;
+  return { exitCode, stdout, stderr, output };
 }
 
 interface XmppSendOptions {
@@ -157,23 +148,8 @@ async function approveInProcess(requestId: string): Promise<string> {
 }
 
 /** The human's side for real: approve.mjs on a terminal (script(1) gives it a pty). */
-function approveOnTerminal(args: string[], answer = 'yes'): Promise<{ exitCode: number; output: string; token: string | null }> {
-  const command = [process.execPath, APPROVE, ...args].map((part) => `'${part}'`).join(' ');
-  return new Promise((done) => {
-    const child = execFile('script', ['-qec', command, '/dev/null'], { cwd: work, env: childEnv(), timeout: 30_000 }, (error, stdout) => {
-      const text = stdout.replace(/\r/g, '');
-      done({ exitCode: error ? (typeof error.code === 'number' ? error.code : -1) : 0, output: text, token: /^(sg1\.\S+)\s*$/m.exec(text)?.[1] ?? null });
-    });
-    let seen = '';
-    let answered = false;
-    child.stdout?.on('data', (chunk: Buffer | string) => {
-      seen += chunk.toString();
-      if (!answered && seen.includes('Type "yes"')) {
-        answered = true;
-        child.stdin?.write(`${answer}\n`);
-      }
-    });
-  });
+function approveOnTerminal(args: string[], answer = 'yes'): Promise<TerminalApproval> {
+  return approveViaScript([process.execPath, APPROVE, ...args], { cwd: work, env: childEnv(), answer });
 }
 
 describe('delivery', () => {

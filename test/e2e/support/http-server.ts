@@ -16,17 +16,14 @@
  * for those names; `startHttpServer({ tls: pki.certificateFor(...) })`. Pass the CA to a child
  * process with NODE_EXTRA_CA_CERTS=pki.caFile and the name with `--resolve name=127.0.0.1`.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer as createHttp, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttps } from 'node:https';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
+import { createTestCa, issueServerCertificate } from './cli.ts';
 
 export interface Step {
   /** Default 200. */
@@ -200,30 +197,16 @@ export interface HttpsPki {
 /** A throwaway CA made with openssl at run time (EC P-256, valid two days). */
 export async function createHttpsPki(): Promise<HttpsPki> {
   const dir = await mkdtemp(join(tmpdir(), 'sendgate-http-pki-'));
-  const path = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.pem'), '-days', '2', '-subj', '/CN=sendgate http test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  const caPem = await readFile(path('ca.pem'), 'utf8');
+  const ca = await createTestCa(dir, 'sendgate http test CA');
   let serial = 0;
   return {
     dir,
-    caFile: path('ca.pem'),
-    caPem,
+    caFile: ca.caFile,
+    caPem: ca.caPem,
     async certificateFor(names) {
       serial += 1;
-      const base = path(`server${serial}`);
-      await run('openssl', ['req', ...ec, '-keyout', `${base}.key`, '-out', `${base}.csr`, '-subj', `/CN=${names[0]}`]);
-      await writeFile(`${base}.ext`, [
-        'basicConstraints=CA:FALSE',
-        'keyUsage=critical,digitalSignature',
-        'extendedKeyUsage=serverAuth',
-        `subjectAltName=${names.map((name) => `DNS:${name}`).join(',')}`,
-        '',
-      ].join('\n'));
-      await run('openssl', ['x509', '-req', '-in', `${base}.csr`, '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial',
-        '-out', `${base}.pem`, '-days', '2', '-extfile', `${base}.ext`]);
-      const [key, cert] = await Promise.all([readFile(`${base}.key`, 'utf8'), readFile(`${base}.pem`, 'utf8')]);
+      const { keyFile, certFile } = await issueServerCertificate(ca, join(dir, `server${serial}`), { dns: names });
+      const [key, cert] = await Promise.all([readFile(keyFile, 'utf8'), readFile(certFile, 'utf8')]);
       return { key, cert };
     },
     cleanup: () => rm(dir, { recursive: true, force: true }),

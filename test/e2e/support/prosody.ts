@@ -15,10 +15,14 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createConnection, createServer } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { createTestCa, freePort, issueServerCertificate } from './cli.ts';
+
+/** freePort lives in cli.ts; re-exported for the tests that take it from here with startProsody. */
+export { freePort };
 
 const run = promisify(execFile);
 
@@ -64,20 +68,6 @@ export interface ProsodyServer {
   stop(): Promise<void>;
 }
 
-/** A port on 127.0.0.1 that was free a moment ago (bind port 0, read it, close). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -105,21 +95,9 @@ export interface Pki {
 
 /** A throwaway CA and one certificate for `names` (DNS SANs), made with openssl. */
 export async function createPki(dir: string, names: readonly string[]): Promise<Pki> {
-  const path = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.pem'), '-days', '2', '-subj', '/CN=sendgate xmpp test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await run('openssl', ['req', ...ec, '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', `/CN=${names[0]}`]);
-  await writeFile(path('server.ext'), [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=serverAuth',
-    `subjectAltName=${names.map((name) => `DNS:${name}`).join(',')}`,
-    '',
-  ].join('\n'));
-  await run('openssl', ['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial',
-    '-out', path('server.crt'), '-days', '2', '-extfile', path('server.ext')]);
-  return { caFile: path('ca.pem'), caPem: await readFile(path('ca.pem'), 'utf8'), keyFile: path('server.key'), certFile: path('server.crt') };
+  const ca = await createTestCa(dir, 'sendgate xmpp test CA');
+  const { keyFile, certFile } = await issueServerCertificate(ca, join(dir, 'server'), { dns: names }, join(dir, 'server.crt'));
+  return { caFile: ca.caFile, caPem: ca.caPem, keyFile, certFile };
 }
 
 const lua = (value: string) => JSON.stringify(value); // a JSON string is a valid Lua string literal for these paths/names

@@ -10,15 +10,12 @@
  *   ... server.messages[0].header('subject') ...
  *   await server.stop();
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerSession } from 'smtp-server';
-
-const run = promisify(execFile);
+import { createTestCa, issueServerCertificate } from './cli.ts';
 
 export const SMTP_TEST_HOST = 'mail.sendgate.test';
 export const SMTP_TEST_USER = 'agent@sendgate.test';
@@ -39,23 +36,11 @@ export interface TestPki {
 /** A throwaway CA and a server certificate for mail.sendgate.test and 127.0.0.1 (openssl). */
 export async function createTestPki(): Promise<TestPki> {
   const dir = await mkdtemp(join(tmpdir(), 'sendgate-smtp-pki-'));
-  const path = (name: string) => join(dir, name);
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  await run('openssl', ['req', '-x509', ...ec, '-keyout', path('ca.key'), '-out', path('ca.pem'), '-days', '2', '-subj', '/CN=sendgate test CA',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
-  await run('openssl', ['req', ...ec, '-keyout', path('server.key'), '-out', path('server.csr'), '-subj', `/CN=${SMTP_TEST_HOST}`]);
-  await writeFile(path('server.ext'), [
-    'basicConstraints=CA:FALSE',
-    'keyUsage=critical,digitalSignature',
-    'extendedKeyUsage=serverAuth',
-    `subjectAltName=DNS:${SMTP_TEST_HOST},IP:127.0.0.1`,
-    '',
-  ].join('\n'));
-  await run('openssl', ['x509', '-req', '-in', path('server.csr'), '-CA', path('ca.pem'), '-CAkey', path('ca.key'), '-CAcreateserial',
-    '-out', path('server.pem'), '-days', '2', '-extfile', path('server.ext')]);
-  const [caPem, key, cert] = await Promise.all([readFile(path('ca.pem'), 'utf8'), readFile(path('server.key'), 'utf8'), readFile(path('server.pem'), 'utf8')]);
+  const ca = await createTestCa(dir, 'sendgate test CA');
+  const issued = await issueServerCertificate(ca, join(dir, 'server'), { dns: [SMTP_TEST_HOST], ips: ['127.0.0.1'] });
+  const [key, cert] = await Promise.all([readFile(issued.keyFile, 'utf8'), readFile(issued.certFile, 'utf8')]);
   return {
-    dir, caFile: path('ca.pem'), caPem, key, cert, names: { dns: SMTP_TEST_HOST, ip: '127.0.0.1' },
+    dir, caFile: ca.caFile, caPem: ca.caPem, key, cert, names: { dns: SMTP_TEST_HOST, ip: '127.0.0.1' },
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 }
