@@ -6,6 +6,7 @@
  * rebinding (a public answer first, an internal one after it): the connection goes only to the
  * address the guard vetted, the second answer is never asked for or used.
  */
+import { canIsolateNetwork } from './support/claude.ts';
 import { execFile, spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,7 @@ const DRIVER = join(ROOT, 'test', 'e2e', 'support', 'netns-driver.ts');
 
 // A namespace needs CAP_SYS_ADMIN (root, or an unprivileged user namespace). Without it these
 // scenarios cannot run safely, so they are skipped (the in-process tests in test/pipeline cover the logic).
-const NETNS = spawnSync('unshare', ['-n', 'bash', '-c', 'ip link set lo up'], { encoding: 'utf8' }).status === 0;
+const NETNS = canIsolateNetwork();
 
 interface DriverReport {
   exitCode: number;

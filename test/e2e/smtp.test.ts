@@ -6,15 +6,12 @@
  * every failure (refused, timeout, 5xx recipient, auth) with retry_count / error / next_actions and
  * no retry after a 5xx, plus approval, checkpoint resume and audit as for HTTP.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { policySchema } from '../../src/config/schema.ts';
-import { runGuards } from '../../src/guards/index.ts';
-import type { GuardContext } from '../../src/guards/types.ts';
 import { stableMessageId } from '../../src/transports/smtp.ts';
+import { approveOnTerminal, cliEnv, runCli, writePolicyFile } from './support/cli.ts';
 import {
   createTestPki,
   SMTP_TEST_HOST,
@@ -73,10 +70,7 @@ function writePolicy(options: PolicyOptions = {}): string {
     ...(options.rate ? { rate_limit: options.rate } : {}),
     smtp: { from: FROM, ca_file: pki.caFile, ...options.extraSmtp },
   };
-  const file = join(work, 'policy.yaml');
-  // JSON is YAML.
-  writeFileSync(file, JSON.stringify(policy, null, 2));
-  return file;
+  return writePolicyFile(work, policy);
 }
 
 interface RunResult {
@@ -98,20 +92,11 @@ interface SendJson {
 }
 
 function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: work,
-    SENDGATE_HOME: join(work, 'state'),
-    SENDGATE_SMTP_USER: SMTP_TEST_USER,
-    SENDGATE_SMTP_PASSWORD: SMTP_TEST_PASSWORD,
-    ...extra,
-  };
-  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
-  return env;
+  return cliEnv(work, { SENDGATE_SMTP_USER: SMTP_TEST_USER, SENDGATE_SMTP_PASSWORD: SMTP_TEST_PASSWORD, ...extra });
 }
 
 /** Run the send CLI asynchronously: the SMTP server lives in this process and must keep answering. */
-function runSend(port: number, message: Record<string, unknown>, options: { policy?: string; args?: string[]; env?: NodeJS.ProcessEnv; scheme?: string } = {}): Promise<RunResult> {
+async function runSend(port: number, message: Record<string, unknown>, options: { policy?: string; args?: string[]; env?: NodeJS.ProcessEnv; scheme?: string } = {}): Promise<RunResult> {
   const args = [
     join(ROOT, 'scripts', 'send.ts'),
     '--protocol', 'smtp',
@@ -122,33 +107,20 @@ function runSend(port: number, message: Record<string, unknown>, options: { poli
     '--format', 'json',
     ...(options.args ?? []),
   ];
-  return new Promise((done) => {
-    execFile(TSX, args, { cwd: work, env: childEnv(options.env), timeout: 60_000 }, (error, stdout, stderr) => {
-      const exitCode = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      let output: SendJson;
-      try {
-        output = JSON.parse(stdout) as SendJson;
-      } catch {
-        throw new Error(`send printed no JSON (exit ${exitCode}):\n${stdout}\n${stderr}`);
-      }
-      done({ exitCode, stdout, stderr, output });
-    });
-  });
+  const { exitCode, stdout, stderr } = await runCli(TSX, args, { cwd: work, env: childEnv(options.env), timeoutMs: 60_000 });
+  let output: SendJson;
+  try {
+    output = JSON.parse(stdout) as SendJson;
+  } catch {
+    throw new Error(`send printed no JSON (exit ${exitCode}):\n${stdout}\n${stderr}`);
+  }
+  return { exitCode, stdout, stderr, output };
 }
 
 const MESSAGE = { to: 'alice@example.com', subject: 'Build 42 is green', body: 'All checks passed.\nDeploy window opens at 14:00.' };
-const SECRET = 'ghp_' + 'Zx8kQ2mV7pL4rT9wB3nY6cJ1hF5dS0aGeU2i';
+// A made-up AWS access key id (format-valid, not a real credential).
+const SECRET = 'AKIA' + 'Z7QHSB4LYX3TQW5M';
 
-async function secretScannerWired(): Promise<boolean> {
-  const context: GuardContext = {
-    request: { skill: 'send', protocol: 'smtp', destination: 'mailto:alice@example.com', message: { protocol: 'smtp', to: [], cc: [], bcc: [], subject: '', text: SECRET, html: null } },
-    policy: policySchema.parse({ version: 1, smtp: { server: 'smtp://127.0.0.1:25' }, network: { allow_private: ['127.0.0.1/32'] } }),
-    deps: { lookup: async () => ['127.0.0.1'], overrides: new Map(), now: () => new Date() },
-  };
-  const run = await runGuards(context);
-  return run.constraints.some((constraint) => constraint.code === 'SECRET_IN_PAYLOAD');
-}
-const SECRETS_WIRED = await secretScannerWired();
 
 const FAST_RETRIES = ['--retry-policy', JSON.stringify({ max_attempts: 3, base_delay_ms: 20, max_delay_ms: 50 })];
 
@@ -277,7 +249,7 @@ describe('send --protocol smtp: guards', () => {
   // The secret scanner (src/secrets) plugs into the payload guard; these run once it is wired in
   // (probed in-process with the same guards the CLI runs).
   for (const where of ['subject', 'body'] as const) {
-    it.skipIf(!SECRETS_WIRED)(`blocks a secret in the ${where} (exit 2, SECRET_IN_PAYLOAD), nothing sent, nothing echoed`, async () => {
+    it(`blocks a secret in the ${where} (exit 2, SECRET_IN_PAYLOAD), nothing sent, nothing echoed`, async () => {
       const smtp = await server();
       const secret = SECRET;
       const message = where === 'subject' ? { ...MESSAGE, subject: `token ${secret}` } : { ...MESSAGE, body: `here is the key: ${secret}` };
@@ -360,17 +332,14 @@ describe('send --protocol smtp: failures', () => {
     const smtp = await server();
     const file = join(work, 'smtp-password');
     writeFileSync(file, SMTP_TEST_PASSWORD, { mode: 0o644 });
-    const result = await new Promise<{ code: number; stderr: string; stdout: string }>((done) => {
-      execFile(
-        TSX,
-        [join(ROOT, 'scripts', 'send.ts'), '--protocol', 'smtp', '--destination', `smtp://${SMTP_TEST_HOST}:${smtp.port}`, '--resolve', `${SMTP_TEST_HOST}=127.0.0.1`,
-          '--policy', writePolicy({ extraSmtp: { password_file: file } }), '--message', JSON.stringify(MESSAGE), '--format', 'json'],
-        { cwd: work, env: childEnv({ SENDGATE_SMTP_PASSWORD: undefined }) },
-        (error, stdout, stderr) => done({ code: error && typeof error.code === 'number' ? error.code : 0, stdout, stderr }),
-      );
-    });
+    const result = await runCli(
+      TSX,
+      [join(ROOT, 'scripts', 'send.ts'), '--protocol', 'smtp', '--destination', `smtp://${SMTP_TEST_HOST}:${smtp.port}`, '--resolve', `${SMTP_TEST_HOST}=127.0.0.1`,
+        '--policy', writePolicy({ extraSmtp: { password_file: file } }), '--message', JSON.stringify(MESSAGE), '--format', 'json'],
+      { cwd: work, env: childEnv({ SENDGATE_SMTP_PASSWORD: undefined }) },
+    );
     // The pipeline runs the transport's preflight (checkSmtpConfig) before any state changes: exit 78.
-    expect(result.code).toBe(78);
+    expect(result.exitCode).toBe(78);
     expect(`${result.stdout}${result.stderr}`).toContain('chmod 600');
     expect(`${result.stdout}${result.stderr}`).not.toContain(SMTP_TEST_PASSWORD);
     expect(smtp.connections).toBe(0);
@@ -379,25 +348,10 @@ describe('send --protocol smtp: failures', () => {
 
 describe('send --protocol smtp: approval and checkpoint', () => {
   /** The human's side: approve.ts on a real terminal (script(1) gives it a pty), answering "yes". */
-  function approve(requestId: string, policy: string): Promise<string> {
-    const command = `${TSX} ${join(ROOT, 'scripts', 'approve.ts')} approve ${requestId} --policy ${policy}`;
-    return new Promise((done, fail) => {
-      const child = execFile('script', ['-qec', command, '/dev/null'], { cwd: work, env: childEnv(), timeout: 60_000 }, (error, stdout) => {
-        const token = /^(sg1\.\S+)\s*$/m.exec(stdout.replace(/\r/g, ''))?.[1];
-        if (!token) return fail(new Error(`no token from approve (${error?.message ?? 'exit 0'}):\n${stdout}`));
-        done(token);
-      });
-      // Answer the prompt once it is on the terminal, as a person would.
-      let seen = '';
-      let answered = false;
-      child.stdout?.on('data', (chunk: Buffer | string) => {
-        seen += chunk.toString();
-        if (!answered && seen.includes('Type "yes"')) {
-          answered = true;
-          child.stdin?.write('yes\n');
-        }
-      });
-    });
+  async function approve(requestId: string, policy: string): Promise<string> {
+    const approval = await approveOnTerminal([TSX, join(ROOT, 'scripts', 'approve.ts'), 'approve', requestId, '--policy', policy], { cwd: work, env: childEnv(), timeoutMs: 60_000 });
+    if (!approval.token) throw new Error(`no token from approve (exit ${approval.exitCode}):\n${approval.output}`);
+    return approval.token;
   }
 
   it('needs approval (exit 3) and sends nothing until the human approves; the token sends it once', async () => {
