@@ -52,22 +52,9 @@ export const deny = (reason: string, audit?: SendDecision['audit'], policy?: Pol
 export async function decideSendInvocation(invocation: SendgateInvocation, commandText: string, toolInput: Record<string, unknown>, ctx: SendDecisionContext): Promise<SendDecision> {
   // xmpp-send.mjs is judged by xmpp-send-invocation.ts (the hook dispatches on the skill).
   if (invocation.skill !== 'send') throw new Error(`decideSendInvocation judges send.mjs, not ${invocation.skill}`);
-  const resolved = resolveArguments(invocation, ctx.cwd, { file: '--message-file', text: '--message' });
-  if (!Array.isArray(resolved)) return resolved;
-
-  let input: SendInput | 'help';
-  try {
-    input = parseSendArgs(resolved);
-  } catch (error) {
-    // Bad usage: the sender refuses it too (exit 64) and sends nothing.
-    if (isSendgateError(error)) return { decision: null };
-    throw error;
-  }
-  if (input === 'help' || input.dryRun) return { decision: null };
-
-  const loaded = policyFor(input.policyFile, ctx);
-  if (!loaded.ok) return loaded.decision;
-  const policy = loaded.policy;
+  const prepared = prepareInvocation(invocation, ctx, { file: '--message-file', text: '--message' }, parseSendArgs);
+  if ('done' in prepared) return prepared.done;
+  const { input, policy } = prepared;
   let message;
   try {
     message = parseMessage(input.message, input.protocol);
@@ -76,6 +63,32 @@ export async function decideSendInvocation(invocation: SendgateInvocation, comma
     throw error;
   }
   return judgeSend({ skill: 'send', protocol: input.protocol, destination: input.destination, message, approvalToken: input.approvalToken, overrides: input.resolve, policy }, invocation, commandText, toolInput, ctx);
+}
+
+/**
+ * What both senders' invocations share before they are judged: the arguments as the sender will
+ * see them, parsed by the sender's own parser, and the policy. Help, bad usage (the sender refuses
+ * it, exit 64, and sends nothing) and dry runs (nothing is sent or consumed) pass through untouched.
+ */
+export function prepareInvocation<T extends { dryRun: boolean; policyFile?: string | undefined }>(
+  invocation: SendgateInvocation,
+  ctx: SendDecisionContext,
+  flags: { file: string; text: string },
+  parse: (argv: string[]) => T | 'help',
+): { done: SendDecision } | { input: T; policy: Policy } {
+  const resolved = resolveArguments(invocation, ctx.cwd, flags);
+  if (!Array.isArray(resolved)) return { done: resolved };
+  let input: T | 'help';
+  try {
+    input = parse(resolved);
+  } catch (error) {
+    if (isSendgateError(error)) return { done: { decision: null } };
+    throw error;
+  }
+  if (input === 'help' || input.dryRun) return { done: { decision: null } };
+  const loaded = policyFor(input.policyFile, ctx);
+  if (!loaded.ok) return { done: loaded.decision };
+  return { input, policy: loaded.policy };
 }
 
 /**
