@@ -5,7 +5,7 @@
  */
 import { detectEgress } from '../egress/detect.ts';
 import { parseCommandLine } from '../egress/shell.ts';
-import { protectedAccess } from './protect.ts';
+import { denyReason, protectedAccess } from './protect.ts';
 import { findInvocations } from './recognise.ts';
 import type { HookInput } from './types.ts';
 
@@ -18,12 +18,12 @@ export function quickPreToolUse(input: HookInput, env: NodeJS.ProcessEnv): Quick
     if (typeof command !== 'string') return { kind: 'full' }; // the core reports the malformed input
     const parsed = parseCommandLine(command);
     const reason = protectedAccess(tool, input.tool_input, { env, cwd: input.cwd }, parsed);
-    if (reason) return { kind: 'deny', reason: `sendgate: STATE_PROTECTED: ${reason}` };
+    if (reason) return { kind: 'deny', reason: denyReason(reason) };
     if (findInvocations(parsed).length > 0 || !parsed.complete || detectEgress(parsed).length > 0) return { kind: 'full' };
     return { kind: 'none' };
   }
   const reason = protectedAccess(tool, input.tool_input, { env, cwd: input.cwd });
-  if (reason) return { kind: 'deny', reason: `sendgate: STATE_PROTECTED: ${reason}` };
+  if (reason) return { kind: 'deny', reason: denyReason(reason) };
   if (tool === 'WebFetch' || tool.startsWith('mcp__')) return { kind: 'full' };
   return { kind: 'none' };
 }

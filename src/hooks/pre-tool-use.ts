@@ -17,7 +17,7 @@ import type { SecretScanner } from '../egress/check.ts';
 import { detectEgress } from '../egress/detect.ts';
 import { parseCommandLine } from '../egress/shell.ts';
 import type { Lookup } from '../network/resolve.ts';
-import { protectedAccess } from './protect.ts';
+import { denyReason, protectedAccess } from './protect.ts';
 import { findInvocations } from './recognise.ts';
 import type { HookInput, PreToolUseDecision } from './types.ts';
 
@@ -41,7 +41,7 @@ export async function decidePreToolUse(input: HookInput, ctx: PreToolUseContext)
     if (typeof command !== 'string') throw new Error('Bash tool_input.command is not a string');
     const parsed = parseCommandLine(command);
     const protectedReason = protectedAccess(tool, input.tool_input, { env: ctx.env, cwd }, parsed);
-    if (protectedReason) return deny(`STATE_PROTECTED: ${protectedReason}`);
+    if (protectedReason) return denyProtected(protectedReason);
 
     const invocations = findInvocations(parsed);
     if (invocations.length > 0) {
@@ -69,7 +69,7 @@ export async function decidePreToolUse(input: HookInput, ctx: PreToolUseContext)
   }
 
   const protectedReason = protectedAccess(tool, input.tool_input, { env: ctx.env, cwd });
-  if (protectedReason) return deny(`STATE_PROTECTED: ${protectedReason}`);
+  if (protectedReason) return denyProtected(protectedReason);
 
   if (tool === 'WebFetch') {
     const url = input.tool_input.url;
@@ -102,6 +102,11 @@ export function mcpMatches(pattern: string, tool: string): boolean {
 
 function deny(reason: string): PreToolUseDecision {
   return { decision: 'deny', reason: reason.startsWith('sendgate') ? reason : `sendgate: ${reason}` };
+}
+
+/** State, policy and hook-configuration protection carry their own codes (STATE_PROTECTED, CONFIG_PROTECTED). */
+function denyProtected(reason: string): PreToolUseDecision {
+  return deny(denyReason(reason));
 }
 
 async function policyFor(ctx: PreToolUseContext): Promise<Policy> {

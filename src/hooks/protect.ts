@@ -1,14 +1,21 @@
 /**
  * Keeps the model's own tool calls away from what only the human may touch: sendgate's state
  * directory (the approval key, pending approvals, rate windows, the audit log), the approve
- * command, and the policy files (editing the policy would switch the guards off). Cheap and
- * synchronous: it runs on every tool call.
+ * command, the policy files (editing the policy would switch the guards off), and Claude Code's
+ * own configuration of sendgate's hooks (settings files, the installed plugin and skills, the
+ * plugin/skill commands and hook-bypass variables: settings-guard.ts). Cheap and synchronous: it
+ * runs on every tool call.
+ *
+ * A reason about the state or the policy is a bare clause (callers prefix `STATE_PROTECTED: `);
+ * one about the hook configuration starts with `CONFIG_PROTECTED: `. `denyReason` turns either
+ * into the full reason the model sees.
  */
 import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { basename, displayWord, type ParsedCommandLine } from '../egress/shell.ts';
 import { stateDir } from '../state/paths.ts';
+import { configChange } from './settings-guard.ts';
 
 export interface ProtectContext {
   env: NodeJS.ProcessEnv;
@@ -58,8 +65,27 @@ function isPolicyFile(path: string, ctx: ProtectContext): boolean {
   return policyFiles(ctx.env).some((file) => file === full || file === real) || /(^|\/)\.claude\/sendgate\.ya?ml$|(^|\/)\.config\/sendgate\//.test(full);
 }
 
+export const CONFIG_PROTECTED = 'CONFIG_PROTECTED';
+
+/** The reason for a change to sendgate's hook configuration (`what` says which change). */
+export function configReason(what: string): string {
+  return `${CONFIG_PROTECTED}: ${what} would switch off or change sendgate's hooks; ask the user to make this change themselves.`;
+}
+
+/** The full deny reason for what `protectedAccess` returned: `sendgate: CONFIG_PROTECTED: ...` or `sendgate: STATE_PROTECTED: ...`. */
+export function denyReason(reason: string): string {
+  return reason.startsWith(`${CONFIG_PROTECTED}: `) ? `sendgate: ${reason}` : `sendgate: STATE_PROTECTED: ${reason}`;
+}
+
 /** A reason to deny, or null. `parsed` is the parsed Bash command (for Bash only). */
 export function protectedAccess(toolName: string, toolInput: Record<string, unknown>, ctx: ProtectContext, parsed?: ParsedCommandLine): string | null {
+  const reason = stateOrPolicyAccess(toolName, toolInput, ctx, parsed);
+  if (reason) return reason;
+  const what = configChange(toolName, toolInput, ctx, parsed);
+  return what ? configReason(what) : null;
+}
+
+function stateOrPolicyAccess(toolName: string, toolInput: Record<string, unknown>, ctx: ProtectContext, parsed?: ParsedCommandLine): string | null {
   switch (toolName) {
     case 'Bash':
       return bashAccess(String(toolInput.command ?? ''), ctx, parsed);
