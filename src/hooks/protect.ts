@@ -65,6 +65,15 @@ function isPolicyFile(path: string, ctx: ProtectContext): boolean {
   return policyFiles(ctx.env).some((file) => file === full || file === real) || /(^|\/)\.claude\/sendgate\.ya?ml$|(^|\/)\.config\/sendgate\//.test(full);
 }
 
+/**
+ * Whether `path` (absolute) is one of the user's own policy files (--policy may name only these
+ * in the model's sender invocations: any other file could be one the model wrote itself).
+ */
+export function isUserPolicyFile(path: string, env: NodeJS.ProcessEnv): boolean {
+  const real = realOrSelf(path);
+  return policyFiles(env).some((file) => file === path || realOrSelf(file) === real);
+}
+
 export const CONFIG_PROTECTED = 'CONFIG_PROTECTED';
 
 /** The reason for a change to sendgate's hook configuration (`what` says which change). */
@@ -125,6 +134,9 @@ const WRITERS = new Set(['tee', 'sed', 'mv', 'cp', 'rm', 'ln', 'truncate', 'dd',
 function bashAccess(command: string, ctx: ProtectContext, parsed?: ParsedCommandLine): string | null {
   if (/(^|[\/\s"'`=;&|(])approve\.(mjs|ts)\b/.test(command)) {
     return 'running sendgate\'s approve command is for the user only (in their own terminal); ask the user to approve instead';
+  }
+  if (/(^|[\/\s"'`=;&|(])audit\.(mjs|ts)\b[^\n;&|]*\bprune\b/.test(command)) {
+    return 'pruning sendgate\'s audit log is for the user only (it removes records); ask the user to run it if it is needed';
   }
   const dir = stateDir(ctx.env);
   if (command.includes(dir) || /\.local\/state\/sendgate\b/.test(command) || /\$\{?SENDGATE_HOME\b/.test(command) || /XDG_STATE_HOME\}?\/sendgate\b/.test(command) || /\bapproval\.key\b/.test(command)) {

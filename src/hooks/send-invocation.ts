@@ -30,6 +30,7 @@ import { StateStore } from '../state/store.ts';
 import { parseCommandLine, SUBST, UNKNOWN, type SimpleCommand } from '../egress/shell.ts';
 import type { PreToolUseDecision } from './types.ts';
 import type { SendgateInvocation } from './recognise.ts';
+import { denyReason, isUserPolicyFile } from './protect.ts';
 import { judgeContact, type ContactVerdict } from './xmpp-contact.ts';
 
 export interface SendDecisionContext {
@@ -86,6 +87,10 @@ export function prepareInvocation<T extends { dryRun: boolean; policyFile?: stri
     throw error;
   }
   if (input === 'help' || input.dryRun) return { done: { decision: null } };
+  // A policy file the model chose could be one it wrote itself (approval off, every range open).
+  if (input.policyFile !== undefined && !isUserPolicyFile(absolute(input.policyFile, ctx.cwd), ctx.env)) {
+    return { done: { decision: { decision: 'deny', reason: denyReason(`--policy ${input.policyFile} is not the user's sendgate policy: a send is checked against the policy the user configured (SENDGATE_POLICY, $CLAUDE_PROJECT_DIR/.claude/sendgate.yaml or ~/.config/sendgate/policy.yaml); leave --policy out`) } } };
+  }
   const loaded = policyFor(input.policyFile, ctx);
   if (!loaded.ok) return { done: loaded.decision };
   return { input, policy: loaded.policy };

@@ -16,6 +16,7 @@ import { CONSTRAINT_CODES, emptyOutput, exitCodeFor, type Constraint, type Proto
 import { BlockedError, EXIT, type ExitCode } from '../errors.ts';
 import { appendAudit } from '../audit/log.ts';
 import { preview } from '../audit/preview.ts';
+import { redactDestination } from '../secrets/redact.ts';
 import type { AuditInput } from '../audit/record.ts';
 import type { CallConstraints, RetryPolicy } from '../cli/send-args.ts';
 import { runGuards, STATELESS_GUARDS } from '../guards/index.ts';
@@ -86,7 +87,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
   const run = await runGuards(context, [...STATELESS_GUARDS, ...(environment.extraGuards ?? [])]);
   output.constraints_applied = run.constraints;
   const target = context.target;
-  if (target) output.delivery.destination = target.display;
+  if (target) output.delivery.destination = redactDestination(target.display);
   const text = payloadText(message);
   const audit = auditBase(input, environment, target, text);
 
@@ -188,7 +189,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     if (approvalRequired) {
       const check = input.approvalToken ? verifyToken(key, input.approvalToken, digest, now) : null;
       if (!check || !check.ok) {
-        const request = openRequest(state.approvals, { digest, skill: input.skill, protocol: input.protocol, destination: target!.display, summary: preview(text, 300), reason: confirmation?.reason ?? 'sendgate asks a human before anything leaves', kind: confirmation ? 'first_contact' : 'approval' }, now, policy.approval.ttl_seconds);
+        const request = openRequest(state.approvals, { digest, skill: input.skill, protocol: input.protocol, destination: redactDestination(target!.display), summary: preview(text, 300), reason: confirmation?.reason ?? 'sendgate asks a human before anything leaves', kind: confirmation ? 'first_contact' : 'approval' }, now, policy.approval.ttl_seconds);
         return { kind: 'approval' as const, request, invalid: check && !check.ok ? check.reason : null };
       }
       approvalId = check.id;
@@ -216,7 +217,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
       if (approvalId && state.approvals.pending[approvalId]) delete state.approvals.pending[approvalId];
       const id = newId('cp');
       record = {
-        id, idempotency_key: `sendgate-${id}`, digest, skill: input.skill, protocol: input.protocol, destination: target!.display,
+        id, idempotency_key: `sendgate-${id}`, digest, skill: input.skill, protocol: input.protocol, destination: redactDestination(target!.display),
         approval_id: approvalId, status: 'sending', attempts: 0, created_at: now.toISOString(), updated_at: now.toISOString(),
         response_code: null, confirmation: null, error: null, delivered_at: null, ...lease,
       };
@@ -225,6 +226,15 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
       return { kind: 'send' as const, record, resumed: false, rateDetail: rate.detail };
     }
     if (inFlight(record, now.getTime())) return { kind: 'blocked' as const, constraint: block('checkpoint', 'CHECKPOINT_IN_PROGRESS', `checkpoint ${record.id} is being delivered right now by another sendgate process (pid ${record.owner_pid}); not sent twice. Run the same command again once it has finished to see its result`) };
+    // Retrying a failed delivery is a new attempt to deliver and counts like one; resuming a send
+    // whose process died mid-way does not (it was counted when it started).
+    let resumeDetail = 'not counted again (resuming an interrupted checkpoint)';
+    if (record.status === 'failed') {
+      const rate = checkRate(state.rate, limits, now.getTime(), policy.rate_limit.cooldown_after_limit);
+      if (!rate.ok) return { kind: 'blocked' as const, constraint: block('rate_limit', rate.code, rate.reason, { retry_after_seconds: rate.retryAfterSeconds }) };
+      for (const rateKey of keys) recordSend(state.rate, rateKey, input.skill, now.getTime());
+      resumeDetail = `retrying a failed checkpoint counts as a send: ${rate.detail}`;
+    }
     // A fresh token that resumes a checkpoint is used up by it, like one that starts a delivery.
     // (The checkpoint then belongs to that token, so a crash mid-send is resumed with it.)
     if (approvalId && !state.approvals.consumed[approvalId]) {
@@ -235,7 +245,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     record.status = 'sending';
     record.updated_at = now.toISOString();
     Object.assign(record, lease);
-    return { kind: 'send' as const, record, resumed: true, rateDetail: 'not counted again (resuming a checkpoint)' };
+    return { kind: 'send' as const, record, resumed: true, rateDetail: resumeDetail };
   }).catch((error: unknown) => ({ kind: 'blocked' as const, constraint: stateFailure(error) }));
 
   if (gate.kind === 'blocked') {
@@ -267,7 +277,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
       output.approval.expires_at = gate.request.expires_at;
       output.approval.how_to_approve = environment.approveCommand(gate.request.id);
       output.next_actions.push(
-        `Ask the user to approve request ${gate.request.id} (${input.protocol} to ${target!.display}). They run, in their own terminal: ${environment.approveCommand(gate.request.id)}${confirmation ? ' (add --always to never ask again for this contact; `approve.mjs deny` for no)' : ''}`,
+        `Ask the user to approve request ${gate.request.id} (${input.protocol} to ${redactDestination(target!.display)}). They run, in their own terminal: ${environment.approveCommand(gate.request.id)}${confirmation ? ' (add --always to never ask again for this contact; `approve.mjs deny` for no)' : ''}`,
         'Then re-run exactly the same command with --approval-token <the token they give you>. Do not try to approve it yourself.',
       );
     } else if ('inFlight' in gate && gate.inFlight) {
@@ -338,7 +348,7 @@ export async function executeSend(input: SendInputs, environment: SendEnvironmen
     output.delivery.response_code = confirmation.responseCode;
     output.delivery.confirmation = truncate(confirmation.confirmation, 300);
     output.delivery.delivered_at = finishedAt;
-    output.evidence_anchors.push(...confirmation.evidence);
+    output.evidence_anchors.push(...confirmation.evidence.map((anchor) => anchor.replace(/[a-z][a-z0-9+.-]*:\/\/\S+/gi, (url) => redactDestination(url))));
     output.next_actions.push(confirmation.status === 'queued' ? 'Accepted for later processing by the receiver; nothing more to do.' : 'Delivered; nothing more to do.');
   } else if (outcome.error?.blockedBy && (CONSTRAINT_CODES as readonly string[]).includes(outcome.error.blockedBy.code)) {
     // A guard stopped the delivery midway (a redirect to a hop that is not allowed): a policy block.
@@ -404,7 +414,7 @@ export function needsApproval(policy: Policy, target: Target): boolean {
   }
 }
 
-/** A redirect hop gets the destination lists and the network guard, exactly as the first request. */
+/** A redirect hop gets the destination lists, the allowed ports and the network guard, exactly as the first request. */
 async function recheckHop(destination: string, input: SendInputs, policy: Policy, deps: GuardDeps, message: Message) {
   const parsed = parseDestination(destination, input.protocol);
   if (!parsed.ok) return { ok: false as const, code: parsed.code, reason: parsed.reason };
@@ -412,6 +422,11 @@ async function recheckHop(destination: string, input: SendInputs, policy: Policy
   const blocked = lists.find((constraint) => constraint.result === 'block');
   if (blocked) return { ok: false as const, code: blocked.code, reason: blocked.reason };
   const address = endpointFor(parsed.target, policy);
+  // network.allowed_ports binds every hop, as the destination guard binds the first request.
+  const ports = policy.network.allowed_ports;
+  if (ports.length > 0 && !ports.includes(address.port)) {
+    return { ok: false as const, code: 'PORT_NOT_ALLOWED' as const, reason: `port ${address.port} is not in network.allowed_ports (${ports.join(', ')})` };
+  }
   const verdict = await checkHost(address.host, address.hostKind, policy, deps);
   if (!verdict.ok) return { ok: false as const, code: verdict.constraint.code, reason: verdict.constraint.reason };
   const endpoint: Endpoint = { host: address.host, hostKind: address.hostKind, port: address.port, addresses: verdict.addresses };
@@ -423,7 +438,7 @@ function auditBase(input: SendInputs, environment: SendEnvironment, target: Targ
     skill: input.skill,
     action: 'decision',
     protocol: input.protocol,
-    destination: target?.display ?? preview(input.destination, 200),
+    destination: target ? redactDestination(target.display) : preview(input.destination, 200),
     ...(input.protocol === 'xmpp' ? { to: target?.jid?.bare ?? null } : {}),
     body_hash: sha256Hex(text),
     body_preview: preview(text),

@@ -43,6 +43,7 @@ describe('PreToolUse: the state directory, approve and the policy are off limits
     `cat ${join('STATE', 'approval.key')}`,
     'ls ~/.local/state/sendgate',
     'cat "$SENDGATE_HOME/approvals.json"',
+    `node ${SEND.replace('send.mjs', 'audit.mjs')} prune --days 1`,
     `node ${SEND.replace('send.mjs', 'approve.mjs')} approve ap_123`,
     'SENDGATE_HOME=/tmp/mine node /x/send.mjs --destination x --protocol http --message m',
     'echo "version: 1" > .claude/sendgate.yaml',
@@ -75,6 +76,31 @@ describe('PreToolUse: the state directory, approve and the policy are off limits
 });
 
 describe('PreToolUse: sendgate invocations', () => {
+  it('denies a --policy the model chose (it could have written it); the user\'s own policy file is fine', async () => {
+    const t = setup();
+    const evil = join(t.project, 'evil.yaml');
+    writeFileSync(evil, 'version: 1\napproval:\n  required: false\nnetwork:\n  allow_private: ["0.0.0.0/0"]\n');
+    for (const command of [
+      `node ${SEND} --policy ${evil} --destination http://10.0.0.1/hook --protocol http --message hi`,
+      `node ${SEND} --policy=evil.yaml --destination ${HOOK_URL} --protocol http --message hi`,
+      `node ${SEND.replace('send.mjs', 'xmpp-send.mjs')} --policy ./evil.yaml --to bob@example.com --body hi`,
+    ]) {
+      const verdict = await t.bash(command);
+      expect(verdict?.decision, command).toBe('deny');
+      expect(verdict?.reason).toMatch(/STATE_PROTECTED: --policy/);
+    }
+    // With the real policy loader (no test override), the model's file would have opened every range and waived approval.
+    const { loadPolicy: _ignored, ...real } = t.ctx;
+    const viaLoader = await decidePreToolUse(t.input('Bash', { command: `node ${SEND} --policy ${evil} --destination http://10.0.0.1/hook --protocol http --message hi` }), real);
+    expect(viaLoader?.decision).toBe('deny');
+    const own = join(t.home, '.config', 'sendgate', 'policy.yaml');
+    mkdirSync(join(t.home, '.config', 'sendgate'), { recursive: true });
+    writeFileSync(own, 'version: 1\n');
+    // (Run as `node SCRIPT`, a policy path among node's arguments is already denied by the state protection.)
+    const ownVerdict = await t.bash(`${SEND} --policy ${own} --destination ${HOOK_URL} --protocol http --message hi`);
+    expect(ownVerdict?.decision, ownVerdict?.reason).toBe('ask');
+  });
+
   it('asks, with what/where/why, and injects a token the real sender accepts', async () => {
     const t = setup();
     const command = `node "${SEND}" --destination ${HOOK_URL} --protocol http --message "build 42 passed"`;

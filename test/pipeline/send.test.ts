@@ -269,6 +269,16 @@ describe('DNS pinning (fake transport: nothing connects)', () => {
     expect(await h.attempts[0]!.recheck!('http://169.254.169.254/latest/meta-data/')).toMatchObject({ ok: false, code: 'NETWORK_INTERNAL' });
     expect(await h.attempts[0]!.recheck!('http://0xa9fea9fe/')).toMatchObject({ ok: false, code: 'NETWORK_INTERNAL' });
   });
+
+  it('a redirect hop is held to network.allowed_ports like the first request', async () => {
+    h = harness({ policy: { network: { allow_private: [], allowed_ports: [443] } }, answers: { 'hooks.example.com': [['93.184.216.34']], 'other.example.net': [['93.184.216.35']] } });
+    const first = await h.send({ destination: 'https://hooks.example.com/hook' });
+    expect(first.exitCode).toBe(0);
+    const recheck = h.attempts[0]!.recheck!;
+    expect(await recheck('http://other.example.net:25/x')).toMatchObject({ ok: false, code: 'PORT_NOT_ALLOWED' });
+    expect(await recheck('http://other.example.net/x')).toMatchObject({ ok: false, code: 'PORT_NOT_ALLOWED' });
+    expect(await recheck('https://other.example.net/x')).toMatchObject({ ok: true, endpoint: { port: 443 } });
+  });
 });
 
 describe('retries', () => {
@@ -299,6 +309,23 @@ describe('retries', () => {
     expect(h.attempts).toHaveLength(4);
     expect(result.output.next_actions[0]).toContain(`--checkpoint-ref ${result.output.checkpoint_ref}`);
     expect(h.store.read('outbox').records[result.output.checkpoint_ref!]).toMatchObject({ status: 'failed', attempts: 4, owner_pid: null });
+  });
+
+  it('retrying a failed checkpoint counts toward the rate limits like a new send (a "failing" receiver cannot be hammered)', async () => {
+    h = harness({
+      policy: { rate_limit: { max_messages_per_minute: 2, max_messages_per_hour: 30, max_messages_per_destination_per_hour: 10, cooldown_after_limit: 0 } },
+      transport: () => Promise.reject(new DeliveryError('HTTP_STATUS', 'HTTP 400', { retryable: false, responseCode: 400 })),
+    });
+    const first = await h.send({});
+    expect(first.output.delivery.status).toBe('failed');
+    const checkpoint = first.output.checkpoint_ref!;
+    const retry = await h.send({ checkpointRef: checkpoint });
+    expect(retry.output.delivery.status).toBe('failed');
+    expect(retry.output.constraints_applied.find((c) => c.code === 'RATE_LIMIT_OK')?.reason).toMatch(/retrying a failed checkpoint counts as a send/);
+    const third = await h.send({ checkpointRef: checkpoint });
+    expect(third.exitCode).toBe(2);
+    expect(codes(third.output)).toContain('RATE_LIMITED');
+    expect(h.attempts).toHaveLength(2);
   });
 
   it('a non-retryable failure is tried once', async () => {
