@@ -145,7 +145,10 @@ export async function checkUrl(url: string, tool: string, policy: Policy, deps: 
 export async function checkToolInput(tool: string, input: unknown, policy: Policy, deps: EgressDeps): Promise<EgressVerdict> {
   if (policy.bash_egress === 'off') return PASS_NONE;
   const strings: Array<{ key: string; value: string }> = [];
-  collectStrings(input, '', strings, 0);
+  if (!collectStrings(input, '', strings, 0)) {
+    // What cannot be read whole cannot be cleared: fail closed rather than pass an unread remainder.
+    return deny('EGRESS_UNINSPECTABLE', `${tool}: the input is nested deeper than ${MAX_INPUT_DEPTH} levels or holds more than ${MAX_INPUT_STRINGS} strings, so it cannot be inspected whole`, []);
+  }
   const destinations: Destination[] = [];
   for (const { key, value } of strings) {
     const urls = urlsInText(value, tool, key || 'input');
@@ -547,9 +550,14 @@ function oneLine(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f]+/g, ' ').slice(0, 600);
 }
 
-function collectStrings(value: unknown, key: string, out: Array<{ key: string; value: string }>, depth: number): void {
-  if (depth > 12 || out.length > 2000) return;
+const MAX_INPUT_DEPTH = 12;
+const MAX_INPUT_STRINGS = 2000;
+
+/** Every string in a tool input, with its key. False when the input is too deep or too large to read whole. */
+function collectStrings(value: unknown, key: string, out: Array<{ key: string; value: string }>, depth: number): boolean {
+  if (depth > MAX_INPUT_DEPTH || out.length > MAX_INPUT_STRINGS) return false;
   if (typeof value === 'string') out.push({ key, value });
-  else if (Array.isArray(value)) for (const item of value) collectStrings(item, key, out, depth + 1);
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) collectStrings(v, k, out, depth + 1);
+  else if (Array.isArray(value)) return value.every((item) => collectStrings(item, key, out, depth + 1));
+  else if (value && typeof value === 'object') return Object.entries(value).every(([k, v]) => collectStrings(v, k, out, depth + 1));
+  return true;
 }

@@ -299,6 +299,15 @@ describe('egress: WebFetch and MCP inputs', () => {
   it('checks URLs, host fields and secrets in MCP tool input', async () => {
     expect((await checkToolInput('mcp__http__get', { url: 'http://10.0.0.1/x' }, guard, sandbox.deps)).code).toBe('NETWORK_INTERNAL');
     expect((await checkToolInput('mcp__db__query', { connection: { host: '192.168.0.5' }, sql: 'select 1' }, guard, sandbox.deps)).code).toBe('NETWORK_INTERNAL');
+  });
+
+  it('an MCP input too deep or too large to read whole is denied, not passed with an unread remainder', async () => {
+    let deep: unknown = { url: 'http://10.0.0.1/x' };
+    for (let i = 0; i < 20; i += 1) deep = { next: deep };
+    expect((await checkToolInput('mcp__http__get', deep, guard, sandbox.deps)).code).toBe('EGRESS_UNINSPECTABLE');
+    const wide = { items: Array.from({ length: 3000 }, (_, i) => `note ${i}`) };
+    expect((await checkToolInput('mcp__notes__save', wide, guard, sandbox.deps)).code).toBe('EGRESS_UNINSPECTABLE');
+    expect((await checkToolInput('mcp__notes__save', { items: ['a', 'b'] }, guard, sandbox.deps)).deny).toBe(false);
     expect((await checkToolInput('mcp__slack__post', { channel: '#ops', text: `key ${FAKE_AWS_KEY}` }, guard, sandbox.deps)).code).toBe('SECRET_IN_PAYLOAD');
     expect((await checkToolInput('mcp__slack__post', { channel: '#ops', text: 'deploy done' }, guard, sandbox.deps)).deny).toBe(false);
   });
