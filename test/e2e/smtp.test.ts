@@ -382,11 +382,11 @@ describe('send --protocol smtp: approval and checkpoint', () => {
     expect(smtp.messages).toHaveLength(1);
   });
 
-  it('resumes a failed checkpoint with the same Message-ID, without counting the recipients again', async () => {
+  it('resumes a failed checkpoint with the same Message-ID; the retry counts toward the limits, a replay of the delivered one does not', async () => {
     const first = await startSmtpServer({ pki });
     const port = first.port;
     await first.stop();
-    const policy = writePolicy({ rate: { max_messages_per_minute: 10, max_messages_per_hour: 30, max_messages_per_destination_per_hour: 1, cooldown_after_limit: 0 } });
+    const policy = writePolicy({ rate: { max_messages_per_minute: 10, max_messages_per_hour: 30, max_messages_per_destination_per_hour: 2, cooldown_after_limit: 0 } });
     const failed = await runSend(port, MESSAGE, { policy, args: ['--retry-policy', JSON.stringify({ max_attempts: 1 })] });
     expect(failed.exitCode).toBe(1);
     const checkpoint = failed.output.checkpoint_ref!;
@@ -399,10 +399,14 @@ describe('send --protocol smtp: approval and checkpoint', () => {
     expect(smtp.messages).toHaveLength(1);
     expect(smtp.messages[0]!.header('message-id')).toBe(stableMessageId(`sendgate-${checkpoint}`, 'sendgate.test'));
 
-    // Delivered: the checkpoint does not send again.
+    // Delivered: the checkpoint does not send again, and the replay counts for nothing.
     const replay = await runSend(port, MESSAGE, { policy, args: ['--checkpoint-ref', checkpoint] });
     expect(replay.exitCode).toBe(0);
     expect(codes(replay)).toContain('ALREADY_DELIVERED');
     expect(smtp.messages).toHaveLength(1);
+    // The failed attempt and its retry used both of this recipient's slots for the hour.
+    const another = await runSend(port, { ...MESSAGE, subject: 'Another one' }, { policy });
+    expect(another.exitCode).toBe(2);
+    expect(codes(another)).toContain('RATE_LIMITED');
   });
 });
