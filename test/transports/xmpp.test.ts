@@ -209,6 +209,16 @@ async function fakeServer(pki: Pki, script: Script): Promise<FakeServer> {
 const HEADER = `<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' from='fake.test' id='s1' version='1.0'>`;
 const STARTTLS_FEATURES = `<stream:features><starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls></stream:features>`;
 
+/** The fake server's side of STARTTLS, up to the restarted stream (what every fake login starts with). */
+async function negotiateTls(socket: { until(pattern: RegExp): Promise<string>; send(text: string): void; upgrade(): Promise<void> }): Promise<void> {
+  await socket.until(/<stream:stream/);
+  socket.send(HEADER + STARTTLS_FEATURES);
+  await socket.until(/<starttls/);
+  socket.send(`<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
+  await socket.upgrade();
+  await socket.until(/<stream:stream/);
+}
+
 describe('XmppSession against a hostile or broken server', () => {
   let pki: Pki;
   let dir: string;
@@ -241,12 +251,7 @@ describe('XmppSession against a hostile or broken server', () => {
 
   it('refuses a server that cannot prove it knows the password (forged SCRAM server signature)', async () => {
     const fake = await fakeServer(pki, async (socket) => {
-      await socket.until(/<stream:stream/);
-      socket.send(HEADER + STARTTLS_FEATURES);
-      await socket.until(/<starttls/);
-      socket.send(`<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-      await socket.upgrade();
-      await socket.until(/<stream:stream/);
+      await negotiateTls(socket);
       socket.send(`${HEADER}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism></mechanisms></stream:features>`);
       const auth = await socket.until(/<\/auth>/);
       const first = Buffer.from(/<auth[^>]*>([^<]+)</.exec(auth)![1]!, 'base64').toString();
@@ -268,12 +273,7 @@ describe('XmppSession against a hostile or broken server', () => {
   it('logs in with PLAIN over the verified TLS stream when that is all the server offers, and loses no stanza that arrives with <enabled/>', async () => {
     let ackSeen = '';
     const fake = await fakeServer(pki, async (socket) => {
-      await socket.until(/<stream:stream/);
-      socket.send(HEADER + STARTTLS_FEATURES);
-      await socket.until(/<starttls/);
-      socket.send(`<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>`);
-      await socket.upgrade();
-      await socket.until(/<stream:stream/);
+      await negotiateTls(socket);
       socket.send(`${HEADER}<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>PLAIN</mechanism></mechanisms></stream:features>`);
       const auth = await socket.until(/<\/auth>/);
       expect(Buffer.from(/<auth[^>]*>([^<]+)</.exec(auth)![1]!, 'base64').toString()).toBe('\u0000agent\u0000pencil');
